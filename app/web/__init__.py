@@ -1,0 +1,1 @@
+"""Web helpers shared by every blueprint: htmx rendering, guards, the Markdown filter."""
