@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
@@ -74,6 +75,24 @@ def _truncate_all():
     db.session.commit()
 
 
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production.
+
+    The test itself holds an app context for its factories. Without this, every request
+    would share the test's `g` (Flask-Login's cached user, the CSRF token) and its
+    database session, so a view that forgot to commit, or a session that should have
+    been refused, could still pass.
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # the request sees what the test wrote
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.commit()  # end the test's snapshot: it then sees what the request wrote
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def app_config():
     """Override in a module to change the app's configuration for its tests."""
@@ -90,6 +109,7 @@ def app(_template_db, tmp_path, app_config):
         shutil.copy(_template_db, path)
         config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
     app = create_app(config)
+    app.test_client_class = IsolatedClient
     app.instance_path = str(tmp_path / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
     with app.app_context():

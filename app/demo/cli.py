@@ -1,7 +1,51 @@
+"""`flask demo`: load deterministic demo data into an empty database."""
 import click
+from flask.cli import with_appcontext
+
+from app.demo.loader import DatabaseNotEmpty, DemoError, DemoReport, demo_logins, load_demo
+from app.demo.people import DEMO_PASSWORD
+from app.demo.world import SCALES
+from app.extensions import db, write_transaction
 
 
 @click.command("demo")
-def demo_command():
+@with_appcontext
+@click.option("--scale", type=click.Choice(list(SCALES)), default="partnership", show_default=True,
+              help="partnership: about 300 schools in three counties; national: about 24,000 organisations.")
+@click.option("--seed", type=int, default=1, show_default=True, help="The same seed always gives the same data.")
+@click.option("--if-empty", is_flag=True,
+              help="Load only if the database is empty; otherwise say so and exit 0 (for `make run`).")
+def demo_command(scale: str, seed: int, if_empty: bool) -> None:
     """Load deterministic demo data into an empty database."""
-    click.echo("not yet")
+    try:
+        with write_transaction():
+            report = load_demo(scale, seed)
+            db.session.commit()
+    except DatabaseNotEmpty as error:
+        db.session.rollback()
+        if if_empty:
+            click.echo("The database already has data: the demo was not loaded.")
+            return
+        raise click.ClickException(str(error)) from error
+    except DemoError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    _print_summary(report)
+
+
+def _print_summary(report: DemoReport) -> None:
+    counts = report.counts
+    click.echo(
+        f"Loaded the {report.scale} demo (seed {report.seed}) in {report.total_seconds:.1f} s: "
+        f"{counts['organisations']:,} organisations ({report.schools:,} schools in "
+        f"{report.local_authorities} local authorities, {report.isolated_schools} in no network), "
+        f"{counts['networks']:,} networks, {counts['memberships']:,} memberships, "
+        f"{counts['users']:,} people, {counts['expert_profiles']:,} experts."
+    )
+    click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for email, description, org_key in demo_logins():
+        org = report.demo_organisations.get(org_key) if org_key else None
+        click.echo(f"  {email:<32}{description}{', ' + org if org else ''}")

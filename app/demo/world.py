@@ -1,0 +1,139 @@
+"""The demo world being built: plain records and row lists, before anything touches the database.
+
+Generators append to a World in a fixed order, drawing only from its Random, so one seed
+always gives the same rows with the same ids. Rows are dicts ready for a bulk insert.
+"""
+import itertools
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from app.demo.geography import LocalAuthority
+from app.demo.naming import NameBook
+
+# Every date in the demo is measured from here, never from today: the same seed must give
+# the same rows whenever it runs.
+ANCHOR = date(2026, 9, 1)
+ANCHOR_AT = datetime.combine(ANCHOR, time(8, 0))
+
+
+@dataclass(slots=True)
+class SchoolFacts:
+    urn: int
+    phase: str
+    variant: str  # "infant", "junior" or the phase: names and age ranges differ
+    school_type: str
+    pupils: int
+    ofsted_grade: str
+    urban_rural: str
+    faith: str | None  # "ce", "rc" or None
+    academy: bool
+
+
+@dataclass(slots=True, eq=False)  # identity semantics: one record per organisation
+class Org:
+    id: int
+    kind: str
+    name: str
+    slug: str
+    la: LocalAuthority
+    town: int  # index into la.towns
+    place: str  # the invented locality its name and address use
+    easting: int
+    northing: int
+    postcode: str
+    address: str
+    phone: str
+    domain: str  # invented email/web domain under .test
+    summary: str
+    school: SchoolFacts | None = None
+    demo: bool = False  # one of the contract's demo schools
+    isolated: bool = False  # deliberately in no network (the isolation view finds these)
+
+    @property
+    def point(self) -> tuple[int, int]:
+        return self.easting, self.northing
+
+    def row(self) -> dict:
+        return {
+            "id": self.id, "kind": self.kind, "name": self.name, "slug": self.slug,
+            "summary": self.summary, "website": f"https://www.{self.domain}", "email": f"office@{self.domain}",
+            "phone": self.phone, "address": self.address, "postcode": self.postcode,
+            "easting": self.easting, "northing": self.northing, "la_code": self.la.code,
+            "la_name": self.la.name, "is_member": True, "created_at": ANCHOR_AT, "updated_at": ANCHOR_AT,
+        }
+
+    def profile_row(self) -> dict:
+        s = self.school
+        return {
+            "organisation_id": self.id, "urn": s.urn, "phase": s.phase, "school_type": s.school_type,
+            "pupils": s.pupils, "ofsted_grade": s.ofsted_grade, "urban_rural": s.urban_rural, "status": "open",
+        }
+
+
+@dataclass(frozen=True)
+class Scale:
+    name: str
+    # How many neighbouring authorities one body of each kind serves.
+    area_group: dict[str, int]
+    providers: int
+
+
+SCALES = {
+    "partnership": Scale("partnership", {"hub": 1, "ce_diocese": 1, "rc_diocese": 3, "maths_hub": 3,
+                                         "english_hub": 3, "research_school": 3}, providers=2),
+    "national": Scale("national", {"hub": 2, "ce_diocese": 3, "rc_diocese": 6, "maths_hub": 4,
+                                   "english_hub": 4, "research_school": 5}, providers=40),
+}
+
+
+@dataclass
+class World:
+    scale: Scale
+    rng: random.Random
+    names: NameBook
+    las: list[LocalAuthority] = field(default_factory=list)
+    orgs: list[Org] = field(default_factory=list)
+    # Bodies by role, for the generators that attach schools to them.
+    bodies: dict[str, list[tuple[Org, list[LocalAuthority]]]] = field(default_factory=dict)
+    networks: list[dict] = field(default_factory=list)
+    memberships: list[dict] = field(default_factory=list)
+    users: list[dict] = field(default_factory=list)
+    expert_profiles: list[dict] = field(default_factory=list)
+    expert_designations: list[dict] = field(default_factory=list)
+    expert_specialisms: list[dict] = field(default_factory=list)
+    # The demo accounts' organisations, by role in the contract ("primary", "secondary", "coordinator").
+    demo_orgs: dict[str, Org] = field(default_factory=dict)
+    _ids: dict[str, itertools.count] = field(default_factory=dict)
+
+    def next_id(self, table: str) -> int:
+        return next(self._ids.setdefault(table, itertools.count(1)))
+
+    def schools(self, la: LocalAuthority | None = None) -> list[Org]:
+        return [o for o in self.orgs if o.school is not None and (la is None or o.la is la)]
+
+    def add_body(self, role: str, org: Org, area: list[LocalAuthority]) -> None:
+        self.orgs.append(org)
+        self.bodies.setdefault(role, []).append((org, area))
+
+    def bodies_in(self, role: str, la: LocalAuthority) -> list[Org]:
+        return [org for org, area in self.bodies.get(role, []) if la in area]
+
+    def date_between(self, start: date, end: date) -> date:
+        """A day in [start, end], on the first of its month as most joining dates are."""
+        span = max((end - start).days, 0)
+        day = start + timedelta(days=self.rng.randint(0, span))
+        return max(start, day.replace(day=1))
+
+    def tables(self) -> list[tuple[str, list[dict]]]:
+        """Row lists in foreign-key order."""
+        return [
+            ("organisations", [o.row() for o in self.orgs]),
+            ("school_profiles", [o.profile_row() for o in self.orgs if o.school is not None]),
+            ("networks", self.networks),
+            ("memberships", self.memberships),
+            ("users", self.users),
+            ("expert_profiles", self.expert_profiles),
+            ("expert_designations", self.expert_designations),
+            ("expert_specialisms", self.expert_specialisms),
+        ]
