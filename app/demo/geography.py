@@ -218,7 +218,9 @@ def _invented_la(rng: random.Random, names: NameBook, code: str, centre: tuple[i
         district = f"{area}{first_district + i}"
         towns.append(Town(e, n, (district,), f"01{rng.randint(200, 999)}", 3.0 if i == 0 else rng.uniform(0.5, 2.5)))
     reach = int(radius + 12_000)
-    bounds = Box(centre[0] - reach, centre[1] - reach, centre[0] + reach, centre[1] + reach)
+    # Clipped to England's box, so no school of the authority falls outside it.
+    bounds = Box(max(centre[0] - reach, ENGLAND_BOX.min_e), max(centre[1] - reach, ENGLAND_BOX.min_n),
+                 min(centre[0] + reach, ENGLAND_BOX.max_e), min(centre[1] + reach, ENGLAND_BOX.max_n))
     return LocalAuthority(
         code, names.unique(lambda: _la_name(rng, names)), tuple(towns), bounds,
         rural_share=rng.uniform(0.05, 0.55), academy_bias=rng.uniform(0.4, 1.6), on_land_check=True,
@@ -229,7 +231,7 @@ def _point_near(rng: random.Random, centre: tuple[int, int], radius: float) -> t
     for _ in range(50):
         angle, dist = rng.uniform(0, 2 * math.pi), radius * math.sqrt(rng.random())
         e, n = centre[0] + dist * math.cos(angle), centre[1] + dist * math.sin(angle)
-        if in_england(e, n):
+        if ENGLAND_BOX.contains(e, n) and in_england(e, n):
             return round(e), round(n)
     return centre
 
@@ -237,7 +239,10 @@ def _point_near(rng: random.Random, centre: tuple[int, int], radius: float) -> t
 def _la_name(rng: random.Random, names: NameBook) -> str:
     pattern = rng.choices(("{c}", "{s}shire", "City of {c}", "{c} and {d}", "North {c}", "South {c}"),
                           weights=(40, 30, 12, 10, 4, 4))[0]
-    return pattern.format(c=names.core(), d=names.core(), s=rng.choice(words.PLACE_STEMS))
+    first, second = names.core(), names.core()
+    while second[:4] == first[:4]:  # not "Speedwellby and Speedwellfield"
+        second = names.core()
+    return pattern.format(c=first, d=second, s=rng.choice(words.PLACE_STEMS))
 
 
 def _allocate_schools(rng: random.Random, las: list[LocalAuthority], total: int) -> None:

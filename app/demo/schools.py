@@ -10,6 +10,7 @@ import random
 from app.demo import geography, words
 from app.demo.geography import LocalAuthority
 from app.demo.world import Org, SchoolFacts, World
+from app.models.organisations import OFSTED_GRADES
 
 PHASE_MIX = {"primary": 76.5, "secondary": 15.5, "special": 4.5, "pru": 1.5, "nursery": 1.3, "all_through": 0.7}
 PRIMARY_VARIANTS = {"primary": 82, "infant": 9, "junior": 9}
@@ -49,14 +50,13 @@ FAITH_CHANCE = {
     ("secondary", "Academy converter"): (0.12, 0.5),
 }
 
-OFSTED_MIX = {  # Outstanding, Good, Requires improvement, Inadequate, Not yet inspected
+OFSTED_MIX = {  # weights in the order of OFSTED_GRADES: Outstanding, Good, RI, Inadequate, not yet inspected
     "primary": (18, 68, 9, 2, 3),
     "secondary": (22, 54, 17, 4, 3),
     "special": (35, 55, 7, 2, 1),
     "pru": (15, 62, 17, 5, 1),
 }
 OFSTED_GROUP = {"nursery": "primary", "all_through": "secondary"}
-OFSTED_GRADES = ("Outstanding", "Good", "Requires improvement", "Inadequate", "Not yet inspected")
 
 # Pupil numbers as (low, high, mode) of a triangular distribution, urban then rural.
 SIZES = {
@@ -114,12 +114,16 @@ PHASE_WORDS = {"primary": "primary school", "infant": "infant school", "junior":
 # The contract's demo schools: fixed names and facts so the demo journeys read the same
 # every time. Both sit in the same Gloucestershire town (index 2 of its towns).
 DEMO_SCHOOLS = {
-    "primary": dict(name="Fennelbrook Primary School", place="Fennelbrook", town=2, variant="primary",
-                    phase="primary", school_type="Community school", pupils=236, ofsted_grade="Good",
-                    urban_rural="urban", faith=None, academy=False, ages="4 to 11"),
-    "secondary": dict(name="Linnetford High School", place="Linnetford", town=2, variant="secondary",
-                      phase="secondary", school_type="Academy converter", pupils=1140,
-                      ofsted_grade="Outstanding", urban_rural="urban", faith=None, academy=True, ages="11 to 18"),
+    "primary": {
+        "name": "Fennelbrook Primary School", "place": "Fennelbrook", "town": 2, "ages": "4 to 11",
+        "facts": dict(phase="primary", variant="primary", school_type="Community school", pupils=236,
+                      ofsted_grade="Good", urban_rural="urban", faith=None, academy=False),
+    },
+    "secondary": {
+        "name": "Linnetford High School", "place": "Linnetford", "town": 2, "ages": "11 to 18",
+        "facts": dict(phase="secondary", variant="secondary", school_type="Academy converter", pupils=1140,
+                      ofsted_grade="Outstanding", urban_rural="urban", faith=None, academy=True),
+    },
 }
 DEMO_LA_CODE = "916"
 
@@ -138,8 +142,7 @@ def add_schools(world: World) -> None:
 
 def _demo_school(world: World, la: LocalAuthority, spec: dict, urn: int) -> Org:
     world.names.claim(spec["name"])
-    facts = SchoolFacts(urn, spec["phase"], spec["variant"], spec["school_type"], spec["pupils"],
-                        spec["ofsted_grade"], spec["urban_rural"], spec["faith"], spec["academy"])
+    facts = SchoolFacts(urn=urn, **spec["facts"])
     org = _school_org(world, la, spec["town"], spec["place"], spec["name"], facts, spec["ages"])
     org.demo = True
     return org
@@ -176,7 +179,7 @@ def _school_org(world: World, la: LocalAuthority, town_index: int, place: str, n
         address=f"{rng.choice(words.STREETS)}, {place}", phone=geography.phone_for(rng, town),
         domain=f"{slug}.sch.test", summary=_summary(facts, place, ages), school=facts,
     )
-    world.orgs.append(org)
+    world.add_school(org)
     return org
 
 

@@ -105,12 +105,19 @@ class World:
     # The demo accounts' organisations, by role in the contract ("primary", "secondary", "coordinator").
     demo_orgs: dict[str, Org] = field(default_factory=dict)
     _ids: dict[str, itertools.count] = field(default_factory=dict)
+    _schools_by_la: dict[str, list[Org]] = field(default_factory=dict)
 
     def next_id(self, table: str) -> int:
         return next(self._ids.setdefault(table, itertools.count(1)))
 
+    def add_school(self, org: Org) -> None:
+        self.orgs.append(org)
+        self._schools_by_la.setdefault(org.la.code, []).append(org)
+
     def schools(self, la: LocalAuthority | None = None) -> list[Org]:
-        return [o for o in self.orgs if o.school is not None and (la is None or o.la is la)]
+        if la is not None:
+            return list(self._schools_by_la.get(la.code, []))
+        return [s for schools in self._schools_by_la.values() for s in schools]
 
     def add_body(self, role: str, org: Org, area: list[LocalAuthority]) -> None:
         self.orgs.append(org)

@@ -4,22 +4,11 @@ from datetime import date
 from html.parser import HTMLParser
 
 import pytest
-from flask import g
 from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import AuditLog, Designation, ExpertProfile, Membership, Network, Organisation, Specialism, User
 from tests.support.html import XSS_CORPUS, dangerous_markup, user_content_blocks
-
-@pytest.fixture(autouse=True)
-def _forget_cached_user_between_requests(app):
-    # The app fixture keeps one app context open for the whole test, and Flask reuses it
-    # for every request, so Flask-Login's user cached on `g` would outlive its request.
-    # Real requests each get a fresh context: forget the cached user, as they would.
-    @app.before_request
-    def forget_cached_user():
-        g.pop("_login_user", None)
-
 
 HX = {"HX-Request": "true", "HX-Target": "directory-results", "HX-Current-URL": "http://localhost/directory"}
 

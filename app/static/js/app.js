@@ -30,7 +30,9 @@
 
   // After a swap that brought an error summary, move focus to it so screen readers hear it.
   document.addEventListener("htmx:afterSettle", function (event) {
-    var summary = event.detail.target && event.detail.target.querySelector(".error-summary");
+    // The swapped element replaced the original target, so look from the event's element.
+    var root = event.target && event.target.isConnected ? event.target : document;
+    var summary = (root.matches && root.matches(".error-summary")) ? root : root.querySelector(".error-summary");
     if (summary) { summary.focus(); }
   });
 
