@@ -21,18 +21,13 @@ def demo_command(scale: str, seed: int, if_empty: bool) -> None:
         with write_transaction():
             report = load_demo(scale, seed)
             db.session.commit()
-    except DatabaseNotEmpty as error:
+    except DemoError as error:
+        # Any other failure rolls back too, when the app context ends and the session goes.
         db.session.rollback()
-        if if_empty:
+        if if_empty and isinstance(error, DatabaseNotEmpty):
             click.echo("The database already has data: the demo was not loaded.")
             return
         raise click.ClickException(str(error)) from error
-    except DemoError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from error
-    except BaseException:
-        db.session.rollback()
-        raise
     _print_summary(report)
 
 
