@@ -97,12 +97,15 @@ SPECIALISM_POOLS = {
     "research_hub": ("research-evidence", "maths-mastery", "early-reading-phonics", "assessment"),
     "provider": ("data-analysis", "leadership-coaching", "hr", "school-business", "digital-learning"),
 }
-# Words in a job title that say what its holder knows.
+# Words in a job title that say what its holder knows: by phase group, "any" otherwise.
 TITLE_SPECIALISMS = {
-    "SENCO": ("senco-practice",), "maths": ("maths-mastery",), "English": ("early-reading-phonics",),
-    "EYFS": ("eyfs",), "science": ("primary-science",), "computing": ("computing",),
-    "languages": ("modern-languages",), "Outreach": ("send-inclusion",), "Speech": ("speech-language",),
-    "history": ("humanities",), "year 7": ("year-6-transition",), "RE adviser": ("religious-education",),
+    "SENCO": {"any": "senco-practice"}, "EYFS": {"any": "eyfs"}, "computing": {"any": "computing"},
+    "maths": {"secondary": "secondary-maths", "any": "maths-mastery"},
+    "English": {"secondary": "secondary-english", "any": "early-reading-phonics"},
+    "science": {"secondary": "secondary-science", "any": "primary-science"},
+    "languages": {"any": "modern-languages"}, "Outreach": {"any": "send-inclusion"},
+    "Speech": {"any": "speech-language"}, "history": {"any": "humanities"}, "year 7": {"any": "year-6-transition"},
+    "RE adviser": {"any": "religious-education"},
 }
 
 AVAILABILITY = ("Two days a term", "Half a day a week", "Twilight sessions only", "By arrangement with my head",
@@ -252,7 +255,8 @@ def _designations_for(rng, candidate: Candidate) -> list[str]:
 
 def _specialisms_for(rng, candidate: Candidate) -> list[str]:
     title = candidate.user["job_title"] or ""
-    hinted = [slug for word, slugs in TITLE_SPECIALISMS.items() if word in title for slug in slugs]
+    hinted = [by_group.get(candidate.group, by_group["any"])
+              for word, by_group in TITLE_SPECIALISMS.items() if word in title]
     pool = SPECIALISM_POOLS.get(candidate.pool) or SPECIALISM_POOLS[candidate.group]
     wanted = rng.randint(2, 4)
     extra = [s for s in rng.sample(pool, min(len(pool), wanted)) if s not in hinted]
@@ -264,12 +268,14 @@ def _headline(codes: list[str], slugs: list[str]) -> str:
 
 
 def _bio(rng, user: dict, candidate: Candidate, slugs: list[str]) -> str:
-    first = user["name"].split(" ")[0]
-    years = rng.randint(6, 30)
-    sector = SECTOR_WORDS.get(candidate.group, "schools and school improvement")
+    first, title, org = user["name"].split(" ")[0], _lower_first(user["job_title"]), candidate.org.name
+    if candidate.pool == "governors":
+        opening = f"{first} is a {title} at {org} and has served on governing boards for {rng.randint(3, 20)} years."
+    else:
+        sector = SECTOR_WORDS.get(candidate.group, "schools and school improvement")
+        opening = f"{first} works at {org} as {title}, with {rng.randint(6, 30)} years in {sector}."
     offer = rng.choice(BIO_OFFERS).format(spec=_lower_first(SPECIALISM_NAMES[slugs[0]]))
-    return (f"{first} works at {candidate.org.name} as {_lower_first(user['job_title'])}, "
-            f"with {years} years in {sector}. {offer}")
+    return f"{opening} {offer}"
 
 
 def _lower_first(text: str) -> str:
