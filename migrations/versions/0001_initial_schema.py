@@ -250,7 +250,6 @@ def upgrade():
 
 
 def downgrade():
-    # Reviewed: the whole schema of the foundation (organisations, networks, people, taxonomy, audit).
     op.drop_table('expert_specialisms')
     op.drop_table('expert_designations')
     with op.batch_alter_table('password_reset_tokens', schema=None) as batch_op:
