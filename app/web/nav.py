@@ -12,7 +12,7 @@ def navigation(user) -> list[dict]:
     for page in nav_pages():
         items.append({"label": page.nav_label, "url": url_for("pages.show", slug=page.slug), "endpoint": "pages.show"})
     if user is not None and user.is_authenticated:
-        if user.role == "school_lead" and user.organisation is not None:
+        if user.organisation is not None:
             items.append({"label": "My school", "url": url_for("directory.show", key=user.organisation.directory_key), "endpoint": "directory.show"})
         if user.is_coordinator:
             items.append({"label": "Admin", "url": url_for("admin.index"), "endpoint": "admin.index"})
