@@ -28,6 +28,7 @@ instance/config.py:
 
 migrate: $(VENV)/.installed-run instance/config.py
 	$(FLASK) db upgrade
+	$(FLASK) taxonomy seed
 
 demo: migrate
 	$(FLASK) demo --if-empty
@@ -37,15 +38,9 @@ run: demo
 	@if $(FLASK) search --help >/dev/null 2>&1; then $(FLASK) search rebuild; fi
 	@echo ""
 	@echo "Waymark is starting on http://$(HOST):$(PORT)/"
-	@echo "Demo logins (password: waymark-demo):"
-	@echo "  admin@demo.waymark.test        administrator"
-	@echo "  coordinator@demo.waymark.test  partnership coordinator"
-	@echo "  lead@demo.waymark.test         school lead, primary school"
-	@echo "  teacher@demo.waymark.test      teacher, same school"
-	@echo "  governor@demo.waymark.test     governor, same school"
-	@echo "  lead2@demo.waymark.test        school lead, secondary school"
 	@echo ""
-	SESSION_COOKIE_SECURE=false $(FLASK) run --host $(HOST) --port $(PORT) --no-reload
+	@# Plain http on the loopback address, so the cookies cannot be Secure-only here.
+	SESSION_COOKIE_SECURE=false $(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -26,6 +26,7 @@ def demo_command(scale: str, seed: int, if_empty: bool) -> None:
         db.session.rollback()
         if if_empty and isinstance(error, DatabaseNotEmpty):
             click.echo("The database already has data: the demo was not loaded.")
+            _print_logins()
             return
         raise click.ClickException(str(error)) from error
     _print_summary(report)
@@ -40,7 +41,11 @@ def _print_summary(report: DemoReport) -> None:
         f"{counts['networks']:,} networks, {counts['memberships']:,} memberships, "
         f"{counts['users']:,} people, {counts['expert_profiles']:,} experts."
     )
+    _print_logins(report.demo_organisations)
+
+
+def _print_logins(organisations: dict | None = None) -> None:
     click.echo(f"Demo logins (password: {DEMO_PASSWORD}):")
     for email, description, org_key in demo_logins():
-        org = report.demo_organisations.get(org_key) if org_key else None
+        org = (organisations or {}).get(org_key) if org_key else None
         click.echo(f"  {email:<32}{description}{', ' + org if org else ''}")

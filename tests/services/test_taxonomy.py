@@ -89,3 +89,18 @@ def test_designations_are_rows_with_ast_no_longer_current(seeded):
     assert designations["AST"].current is False
     assert all(d.current for code, d in designations.items() if code != "AST")
     assert db.session.scalar(select(func.count()).select_from(Specialism)) >= 30
+
+
+def test_taxonomy_seed_command_is_idempotent(runner):
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from app.models import Category
+
+    first = runner.invoke(args=["taxonomy", "seed"])
+    assert first.exit_code == 0, first.output
+    count = db.session.scalar(select(func.count()).select_from(Category))
+    assert count > 12
+    second = runner.invoke(args=["taxonomy", "seed"])
+    assert second.exit_code == 0
+    assert db.session.scalar(select(func.count()).select_from(Category)) == count
