@@ -21,6 +21,7 @@ from app.models.base import utcnow
 from app.models.people import ROLES
 from app.services import audit, passwords
 from app.services.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from app.services.paging import Page
 
 # Roles that belong to a school (or other organisation) and so need one.
 SCHOOL_ROLES = ("teacher", "governor", "school_lead")
@@ -494,18 +495,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Use
 
 
 # --- administration of users -------------------------------------------------------------
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 def _like(text: str) -> str:

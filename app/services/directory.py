@@ -3,7 +3,6 @@ school's profile, its people and their expert profiles (only that school's lead,
 person themself for their own expert profile)."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,6 +25,7 @@ from app.models import (
 from app.models.organisations import ORG_KINDS, OFSTED_GRADES, PHASES, URBAN_RURAL
 from app.services import audit
 from app.services.errors import Invalid, NotAllowed, NotFound
+from app.services.paging import Page
 
 # Roles a school lead may give to the people of their own school.
 SCHOOL_ROLES = ("teacher", "governor", "school_lead")
@@ -143,18 +143,6 @@ class FilterOptions:
     phases: list[tuple[str, str]]
     las: list[tuple[str, str]]
     networks: list[tuple[str, str]]
-
-
-@dataclass
-class Page:
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
 
 
 @dataclass

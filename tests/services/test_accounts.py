@@ -2,8 +2,6 @@
 import hashlib
 import os
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 
 import pytest
 from argon2 import PasswordHasher
@@ -14,24 +12,9 @@ from app.models import AuditLog, Invitation, LoginAttempt, PasswordResetToken, U
 from app.models.base import utcnow
 from app.services import accounts, mail, passwords
 from app.services.errors import Conflict, Invalid, NotAllowed, NotFound
+from tests.support.accounts import PASSWORD, count, outbox
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "lantern orchard pebble"
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def outbox_messages(app):
-    folder = app.config["OUTBOX_DIR"]
-    if not os.path.isdir(folder):
-        return []
-    messages = []
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as handle:
-            messages.append(BytesParser(policy=policy.default).parse(handle))
-    return messages
 
 
 # --- passwords ---------------------------------------------------------------------------
@@ -491,7 +474,7 @@ def test_user_list_filters_and_pages(app, make_user, make_school):
 def test_mail_without_a_server_lands_in_the_outbox(app):
     path = mail.send_mail("someone@example.test", "Hello there", "Line one\nhttp://localhost/x\n")
     assert os.path.dirname(path) == app.config["OUTBOX_DIR"] and path.endswith(".eml")
-    [message] = outbox_messages(app)
+    [message] = outbox(app)
     assert message["To"] == "someone@example.test"
     assert message["Subject"] == "Hello there"
     assert message["Message-ID"] and message["Date"]
@@ -501,7 +484,7 @@ def test_mail_without_a_server_lands_in_the_outbox(app):
 def test_two_messages_get_two_files(app):
     mail.send_mail("a@example.test", "One", "1")
     mail.send_mail("b@example.test", "Two", "2")
-    assert [m["Subject"] for m in outbox_messages(app)] in (["One", "Two"], ["Two", "One"])
+    assert [m["Subject"] for m in outbox(app)] in (["One", "Two"], ["Two", "One"])
     assert not any(name.endswith(".part") for name in os.listdir(app.config["OUTBOX_DIR"]))
 
 

@@ -1,49 +1,15 @@
 """Your account page, changing your password, sessions, and inviting people."""
-import os
 import re
-from email import policy
-from email.parser import BytesParser
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, Invitation, User
 from app.services import passwords
+from tests.support.accounts import PASSWORD, count, outbox, sign_in_as
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "lantern orchard pebble"
-
-
-@pytest.fixture(autouse=True)
-def fresh_user_per_request(app):
-    """conftest keeps one app context pushed, so Flask-Login's cached user in flask.g would
-    leak from one request into the next; production has a fresh g per request."""
-
-    @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g the same way
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def outbox(app):
-    folder = app.config["OUTBOX_DIR"]
-    if not os.path.isdir(folder):
-        return []
-    messages = []
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as handle:
-            messages.append(BytesParser(policy=policy.default).parse(handle))
-    return messages
-
-
-def sign_in(client, user, password=PASSWORD):
-    return client.post("/auth/login", data={"email": user.email, "password": password})
 
 
 def is_sent_to_sign_in(response) -> bool:
@@ -119,9 +85,9 @@ def test_new_password_policy(client, make_user, login, new, confirm, message):
 
 def test_password_change_keeps_this_session_and_ends_the_others(app, client, make_user):
     user = make_user(password=PASSWORD)
-    sign_in(client, user)
+    sign_in_as(client, user)
     other_device = app.test_client()
-    sign_in(other_device, user)
+    sign_in_as(other_device, user)
     copied = client.get_cookie("session").value
 
     response = client.post("/account/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
@@ -133,15 +99,15 @@ def test_password_change_keeps_this_session_and_ends_the_others(app, client, mak
     assert is_sent_to_sign_in(client.get("/account/"))
 
     fresh = app.test_client()
-    assert sign_in(fresh, user, PASSWORD).status_code == 200  # the old password no longer works
-    assert sign_in(fresh, user, NEW_PASSWORD).status_code in (302, 303)
+    assert sign_in_as(fresh, user, PASSWORD).status_code == 200  # the old password no longer works
+    assert sign_in_as(fresh, user, NEW_PASSWORD).status_code in (302, 303)
 
 
 def test_sign_out_everywhere_else(app, client, make_user):
     user = make_user(password=PASSWORD)
-    sign_in(client, user)
+    sign_in_as(client, user)
     other_device = app.test_client()
-    sign_in(other_device, user)
+    sign_in_as(other_device, user)
     response = client.post("/account/sessions/end")
     assert response.status_code in (302, 303)
     assert client.get("/account/").status_code == 200

@@ -4,24 +4,12 @@ import io
 import re
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditLog, User
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def fresh_user_per_request(app):
-    """conftest keeps one app context pushed, so Flask-Login's cached user in flask.g would
-    leak from one request into the next; production has a fresh g per request."""
-
-    @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g the same way
 
 
 def admin_routes(app):

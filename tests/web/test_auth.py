@@ -1,58 +1,16 @@
 """Signing in and out, throttling, open redirects, session revocation, reset and invitation links."""
-import os
 import re
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 
 import pytest
-from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Invitation, LoginAttempt, PasswordResetToken, User
 from app.services import accounts, passwords
+from tests.support.accounts import PASSWORD, count, outbox, sign_in
 
-PASSWORD = "correct horse battery"
 NEW_PASSWORD = "lantern orchard pebble"
-
-
-@pytest.fixture(autouse=True)
-def fresh_user_per_request(app):
-    """conftest keeps one app context pushed for the whole test, so flask.g, where Flask-Login
-    caches current_user, would carry one request's user into the next. In production every
-    request has its own g; make the tests behave the same, or revocation tests pass for nothing."""
-
-    @app.before_request
-    def _forget_cached_user():
-        g.pop("_login_user", None)
-        g.pop("csrf_token", None)  # Flask-WTF caches the session's token in g the same way
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-def outbox(app):
-    folder = app.config["OUTBOX_DIR"]
-    if not os.path.isdir(folder):
-        return []
-    result = []
-    for name in sorted(os.listdir(folder)):
-        with open(os.path.join(folder, name), "rb") as handle:
-            result.append(BytesParser(policy=policy.default).parse(handle))
-    return result
-
-
-def sign_in(client, email, password, next_=None, **kwargs):
-    url = "/auth/login" + (f"?next={next_}" if next_ is not None else "")
-    form = {"email": email, "password": password}
-    if next_ is not None:
-        # The page carries next in a hidden field; send what the page would.
-        page = client.get(url)
-        match = re.search(rb'name="next" type="hidden" value="([^"]*)"', page.data)
-        form["next"] = match.group(1).decode() if match else ""
-    return client.post("/auth/login", data=form, **kwargs)
 
 
 def session_cookie(client):
