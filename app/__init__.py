@@ -117,12 +117,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
+    from app.offers import bp as offers_bp
     from app.pages import bp as pages_bp
+    from app.support_requests import bp as requests_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(directory_bp)
+    app.register_blueprint(offers_bp)
+    app.register_blueprint(requests_bp)
     app.register_blueprint(pages_bp, url_prefix="/pages")
     app.register_blueprint(admin_bp, url_prefix="/admin")
 

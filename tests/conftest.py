@@ -204,6 +204,96 @@ def make_user(app, make_school):
 
 
 @pytest.fixture
+def taxonomy(app):
+    """The seeded category tree and facet vocabularies."""
+    from app.services.taxonomy import seed_taxonomy
+
+    seed_taxonomy()
+    db.session.commit()
+
+
+def term(facet: str, slug: str):
+    from app.models import FacetTerm
+
+    return db.session.query(FacetTerm).filter_by(facet=facet, slug=slug).one()
+
+
+def category(slug: str):
+    from app.models import Category
+
+    return db.session.query(Category).filter_by(slug=slug).one()
+
+
+@pytest.fixture
+def make_offer(app, taxonomy, make_school):
+    """make_offer(organisation=..., status="published", terms={"phase": ["primary"]}, sessions=2)."""
+    from datetime import date, datetime, timedelta
+
+    from app.models import Offer, OfferSession
+
+    def factory(organisation=None, title=None, category_slug="early-reading-phonics", status="published",
+                terms=None, sessions=0, places=20, booking_mode="sessions", price_credits=2, **extra):
+        n = next(_counter)
+        organisation = organisation or make_school()
+        offer = Offer(
+            organisation_id=organisation.id,
+            title=title or f"Test offer {n}",
+            summary=extra.pop("summary", "A short summary."),
+            description=extra.pop("description", "A **longer** description."),
+            category_id=category(category_slug).id,
+            booking_mode=booking_mode,
+            price_credits=price_credits,
+            price_unit=extra.pop("price_unit", "place" if booking_mode == "sessions" else "day"),
+            capacity=extra.pop("capacity", places),
+            status=status,
+            easting=extra.pop("easting", organisation.easting),
+            northing=extra.pop("northing", organisation.northing),
+            postcode=extra.pop("postcode", organisation.postcode),
+            assured_on=extra.pop("assured_on", date.today()),
+            published_at=extra.pop("published_at", datetime(2026, 9, 1) + timedelta(minutes=n) if status != "draft" else None),
+            **extra,
+        )
+        for facet, slugs in (terms or {"phase": ["primary"], "format": ["course"], "delivery": ["in-person"]}).items():
+            offer.terms.extend(term(facet, slug) for slug in slugs)
+        start = datetime.combine(date.today() + timedelta(days=30), datetime.min.time()).replace(hour=16)
+        for i in range(sessions):
+            offer.sessions.append(OfferSession(starts_at=start + timedelta(days=7 * i), ends_at=start + timedelta(days=7 * i, hours=2), places=places))
+        db.session.add(offer)
+        db.session.commit()
+        return offer
+
+    return factory
+
+
+@pytest.fixture
+def make_request(app, taxonomy, make_school):
+    """make_request(organisation=..., status="published", visibility="partnership")."""
+    from datetime import datetime
+
+    from app.models import SupportRequest
+
+    def factory(organisation=None, title=None, status="published", visibility="partnership", category_slug="early-reading-phonics", **extra):
+        n = next(_counter)
+        organisation = organisation or make_school()
+        request = SupportRequest(
+            organisation_id=organisation.id,
+            title=title or f"Test request {n}",
+            description=extra.pop("description", "We would like help with early reading."),
+            category_id=category(category_slug).id if category_slug else None,
+            status=status,
+            visibility=visibility,
+            urgency=extra.pop("urgency", "medium"),
+            published_at=datetime(2026, 9, 1) if status != "draft" else None,
+            **extra,
+        )
+        db.session.add(request)
+        db.session.commit()
+        return request
+
+    return factory
+
+
+@pytest.fixture
 def login(client):
     """Sign a user in on the test client without going through the form."""
 

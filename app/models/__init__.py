@@ -15,10 +15,13 @@ from app.models.people import (
     Specialism,
     User,
 )
+from app.models.offers import Offer, OfferSession
+from app.models.requests import Brokerage, RequestResponse, SupportRequest
 from app.models.taxonomy import Category, FacetTerm
 
 __all__ = [
     "AuditLog",
+    "Brokerage",
     "Category",
     "Designation",
     "ExpertProfile",
@@ -27,9 +30,13 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "Network",
+    "Offer",
+    "OfferSession",
     "Organisation",
     "PasswordResetToken",
+    "RequestResponse",
     "SchoolProfile",
     "Specialism",
+    "SupportRequest",
     "User",
 ]

@@ -7,6 +7,8 @@ from app.services.content import nav_pages
 def navigation(user) -> list[dict]:
     items = [
         {"label": "Home", "url": url_for("main.home"), "endpoint": "main.home"},
+        {"label": "Offers", "url": url_for("offers.index"), "endpoint": "offers.index"},
+        {"label": "Requests", "url": url_for("requests.index"), "endpoint": "requests.index"},
         {"label": "Directory", "url": url_for("directory.index"), "endpoint": "directory.index"},
     ]
     for page in nav_pages():

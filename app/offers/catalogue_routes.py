@@ -1,0 +1,6 @@
+from app.offers import bp
+
+
+@bp.get("/offers")
+def index():
+    return "catalogue"
