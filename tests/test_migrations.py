@@ -20,11 +20,25 @@ def _drift(app) -> list:
         return compare_metadata(context, db.metadata)
 
 
+def _append_only_triggers() -> set[str]:
+    from sqlalchemy import text
+
+    if db.engine.dialect.name == "postgresql":
+        sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    return {row[0] for row in db.session.execute(text(sql))}
+
+
 def test_sqlite_upgrade_from_empty_has_no_drift(tmp_path):
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/m.sqlite"})
     with app.app_context():
         upgrade()
         assert _drift(app) == []
+        assert _append_only_triggers() == {
+            "ledger_entries_no_update", "ledger_entries_no_delete",
+            "ledger_transfers_no_update", "ledger_transfers_no_delete",
+        }
         # And the way back works too, so a bad release can be rolled back.
         downgrade(revision="base")
         upgrade()
@@ -56,6 +70,8 @@ def test_postgresql_upgrade_from_empty_has_no_drift():
         with app.app_context():
             upgrade()
             assert _drift(app) == []
+            assert _append_only_triggers() == {"ledger_entries_append_only", "ledger_transfers_append_only"}
+            db.session.remove()
             db.engine.dispose()
     finally:
         admin = _pg_admin_connection()

@@ -15,11 +15,15 @@ from app.models.people import (
     Specialism,
     User,
 )
+from app.models.ledger import Account, Entry, Transfer
 from app.models.offers import Offer, OfferSession
 from app.models.requests import Brokerage, RequestResponse, SupportRequest
 from app.models.taxonomy import Category, FacetTerm
 
 __all__ = [
+    "Account",
+    "Entry",
+    "Transfer",
     "AuditLog",
     "Brokerage",
     "Category",
