@@ -15,6 +15,7 @@ from app.models.people import (
     Specialism,
     User,
 )
+from app.models.bookings import Booking, Notification, Setting, WaitlistEntry
 from app.models.ledger import Account, Entry, Transfer
 from app.models.offers import Offer, OfferSession
 from app.models.requests import Brokerage, RequestResponse, SupportRequest
@@ -25,6 +26,10 @@ __all__ = [
     "Entry",
     "Transfer",
     "AuditLog",
+    "Booking",
+    "Notification",
+    "Setting",
+    "WaitlistEntry",
     "Brokerage",
     "Category",
     "Designation",

@@ -74,6 +74,8 @@ class Organisation(db.Model):
     la_code: Mapped[str | None] = mapped_column(String(8))
     la_name: Mapped[str | None] = mapped_column(String(100))
     is_member: Mapped[bool] = mapped_column(default=True)
+    # Secret for the school's iCalendar feed (/calendar/<token>.ics); the lead can regenerate it.
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
