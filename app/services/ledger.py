@@ -56,6 +56,9 @@ class IdempotencyConflict(Conflict):
 
 
 def _get_or_create(code: str, **fields) -> Account:
+    # Under the ledger lock, so two transactions never race to create the same account
+    # (an uncommitted insert would make the other wait while holding its own locks).
+    _ledger_lock()
     account = db.session.scalar(select(Account).where(Account.code == code))
     if account is not None:
         return account
@@ -156,14 +159,24 @@ def transfer(
 LEDGER_LOCK_KEY = 7_361_204
 
 
+def _ledger_lock() -> None:
+    """On PostgreSQL, one transaction-scoped advisory lock for all ledger writing.
+
+    Nearly every transfer touches the escrow or issuance row, so ledger writes queue on
+    those rows anyway. Taking one advisory lock first makes that queue explicit and rules
+    out deadlocks when one business transaction makes several transfers or creates an
+    account. It is re-entrant and released at commit or rollback. SQLite needs nothing:
+    BEGIN IMMEDIATE already holds the database's single write lock.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
+
+
 def _lock_accounts(*account_ids: int) -> None:
     if db.session.get_bind().dialect.name != "postgresql":
-        return  # SQLite: BEGIN IMMEDIATE already holds the database's single write lock.
-    # Nearly every transfer touches the escrow or issuance row, so ledger writes queue on
-    # those rows anyway. Taking one transaction-scoped advisory lock first makes that queue
-    # explicit and rules out deadlocks when one business transaction makes several transfers
-    # (hold, then settle to a provider whose row another transaction holds). Re-entrant.
-    db.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
+        return
+    _ledger_lock()
+    # Then the rows themselves, in id order.
     db.session.execute(
         select(Account.id).where(Account.id.in_(account_ids)).order_by(Account.id).with_for_update()
     ).all()
