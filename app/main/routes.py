@@ -1,21 +1,18 @@
 from flask import jsonify
-from sqlalchemy import func, select, text
+from flask_login import current_user
+from sqlalchemy import text
 
 from app.extensions import db
 from app.main import bp
-from app.models import Network, Organisation
+from app.services import catalogue
 from app.services.content import get_page
 from app.web.htmx import render
 
 
 @bp.get("/")
 def home():
-    counts = {
-        "organisations": db.session.scalar(select(func.count()).select_from(Organisation)) or 0,
-        "schools": db.session.scalar(select(func.count()).select_from(Organisation).where(Organisation.kind == "school")) or 0,
-        "networks": db.session.scalar(select(func.count()).select_from(Network)) or 0,
-    }
-    return render("main/home.html", counts=counts, credits_page=get_page("how-credits-work"))
+    page = catalogue.home_page(current_user._get_current_object())
+    return render("main/home.html", page=page, counts=page.facts, credits_page=get_page("how-credits-work"))
 
 
 @bp.get("/healthz")

@@ -1,7 +1,7 @@
 """Distances between places given as British National Grid easting/northing (metres)."""
 import math
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import BigInteger, ColumnElement, cast
 
 
 def km_between(e1: int | None, n1: int | None, e2: int | None, n2: int | None) -> float | None:
@@ -12,6 +12,7 @@ def km_between(e1: int | None, n1: int | None, e2: int | None, n2: int | None) -
 
 def squared_metres_sql(easting_col, northing_col, easting: int, northing: int) -> ColumnElement:
     """A SQL expression for the squared distance in metres (portable: no sqrt needed to sort or filter)."""
-    dx = easting_col - easting
-    dy = northing_col - northing
+    # 64-bit: a 50 km offset squared (2.5e9) already overflows PostgreSQL's 32-bit integer.
+    dx = cast(easting_col, BigInteger) - easting
+    dy = cast(northing_col, BigInteger) - northing
     return dx * dx + dy * dy
