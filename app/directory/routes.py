@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.directory import bp
+from app.services import offers as offers_service
 from app.directory.forms import (
     DirectoryFilterForm,
     ExpertProfileForm,
@@ -61,6 +62,8 @@ def show(key):
         page=page,
         organisation=page.organisation,
         invite_url=_invite_url() if page.can_edit else None,
+        offers=offers_service.organisation_offers(_actor(), page.organisation.id),
+        can_add_offer=page.can_edit,
     )
 
 

@@ -5,7 +5,7 @@ from flask import current_app, request, url_for
 from flask_login import current_user
 
 from app.offers import bp
-from app.services import catalogue
+from app.services import catalogue, offers
 from app.web.htmx import render, wants_fragment
 
 
@@ -31,4 +31,5 @@ def index():
         page_url=page_url,
         sign_in_url=url_for("auth.login", next=url_for("offers.index", **kept)),
         fragment=wants_fragment(),
+        can_create_offer=offers.can_create(current_user),
     )

@@ -104,6 +104,18 @@ def can_view(actor, offer: Offer) -> bool:
     return offer.status == "published" or is_provider_member(actor, offer) or _is_coordinator(actor)
 
 
+def organisation_offers(actor, organisation_id: int) -> list[Offer]:
+    """An organisation's offers for its directory page: published ones for everyone, and
+    drafts and paused ones too for its own people and coordinators. Archived ones are left out."""
+    statuses = ["published"]
+    if _is_coordinator(actor) or (_signed_in(actor) and actor.organisation_id == organisation_id):
+        statuses += ["draft", "paused"]
+    return list(db.session.scalars(
+        select(Offer).where(Offer.organisation_id == organisation_id, Offer.status.in_(statuses))
+        .order_by(Offer.status != "published", Offer.title)
+    ))
+
+
 def can_see_joining_link(viewer, session: OfferSession) -> bool:
     """Who sees an online session's joining link.
 

@@ -713,3 +713,25 @@ def test_a_joining_link_that_is_not_https_is_never_a_link(client, login_as, make
     login_as("teacher", organisation=school_a)
     html = text_of(client.get(f"/offers/{offer.id}"))
     assert "javascript:" not in html and "Joining link" not in html
+
+
+def test_leads_find_the_new_offer_form_from_the_catalogue_and_their_school_page(client, login, make_school, make_user, make_offer):
+    school = make_school()
+    make_offer(organisation=school, title="Our phonics twilight", status="draft")
+    login(make_user(role="school_lead", organisation=school))
+    assert 'href="/offers/new"' in client.get("/offers").get_data(as_text=True)
+    page = client.get(f"/directory/{school.directory_key}").get_data(as_text=True)
+    assert 'href="/offers/new"' in page
+    assert "Our phonics twilight" in page  # its own draft, listed for its own people
+
+
+def test_visitors_and_teachers_see_no_new_offer_link_nor_drafts(client, login, make_school, make_user, make_offer):
+    school = make_school()
+    make_offer(organisation=school, title="Secret draft", status="draft")
+    make_offer(organisation=school, title="Public course", status="published")
+    page = client.get(f"/directory/{school.directory_key}").get_data(as_text=True)
+    assert "Public course" in page and "Secret draft" not in page
+    assert 'href="/offers/new"' not in client.get("/offers").get_data(as_text=True)
+    login(make_user(role="teacher", organisation=make_school()))
+    assert 'href="/offers/new"' not in client.get("/offers").get_data(as_text=True)
+    assert "Secret draft" not in client.get(f"/directory/{school.directory_key}").get_data(as_text=True)
