@@ -1,19 +1,24 @@
-"""`flask demo`: the partnership it loads, the logins it promises, refusal and determinism."""
+"""`flask demo`: the partnership it loads (schools, networks, people, offers, sessions and support
+requests), the logins it promises, refusal and determinism."""
 import hashlib
 import math
 import random
 from collections import Counter
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app import create_app
 from app.demo.geography import ENGLAND_BOX, in_england, national_las
+from app.demo.loader import load_demo
 from app.demo.naming import NameBook
+from app.demo.world import ANCHOR
 from app.extensions import db
 from app.models import (
-    Category, Designation, ExpertProfile, Membership, Network, Organisation, SchoolProfile, User,
+    Brokerage, Category, Designation, ExpertProfile, Membership, Network, Offer, OfferSession,
+    Organisation, RequestResponse, SchoolProfile, SupportRequest, User,
 )
 from app.services import passwords
 from app.services.taxonomy import seed_taxonomy
@@ -169,14 +174,232 @@ def test_loads_beside_an_already_seeded_taxonomy(app, runner):
 
 def test_rows_added_after_the_demo_get_fresh_ids(loaded):
     # The demo inserts explicit ids; on PostgreSQL its sequences must have been moved on.
-    top = db.session.scalar(select(func.max(Organisation.id)))
+    tops = {model: db.session.scalar(select(func.max(model.id)))
+            for model in (Organisation, Offer, OfferSession, SupportRequest, RequestResponse, Brokerage)}
     org = Organisation(kind="provider", name="Added Later Ltd", slug="added-later")
     network = Network(name="Added later network", slug="added-later-network", kind="cluster")
     db.session.add_all([org, network, User(email="later@example.test", name="Later", role="teacher", organisation=org)])
     db.session.flush()
     db.session.add(Membership(network_id=network.id, organisation_id=org.id, role="lead", start_date=date(2026, 9, 1)))
+    category_id = db.session.scalar(select(Category.id).where(Category.slug == "maths-mastery"))
+    offer = Offer(organisation_id=org.id, title="Added later", category_id=category_id)
+    offer.sessions.append(OfferSession(starts_at=datetime(2026, 10, 1, 16), ends_at=datetime(2026, 10, 1, 17), places=10))
+    request = SupportRequest(organisation_id=org.id, title="Added later", category_id=category_id)
+    request.responses.append(RequestResponse(organisation_id=org.id, message="Added later"))
+    request.brokerages.append(Brokerage(provider_organisation_id=org.id))
+    db.session.add_all([offer, request])
     db.session.commit()
-    assert org.id > top
+    new = {Organisation: org, Offer: offer, OfferSession: offer.sessions[0], SupportRequest: request,
+           RequestResponse: request.responses[0], Brokerage: request.brokerages[0]}
+    for model, top in tops.items():
+        assert new[model].id > top, model.__name__
+
+
+# --- Offers, sessions and support requests ----------------------------------------------------
+# The phases an offer may name, by the phase of the school that provides it.
+PROVIDER_PHASES = {
+    "primary": {"primary", "early-years"}, "secondary": {"secondary", "post-16"},
+    "all_through": {"all-through", "primary", "secondary"}, "special": {"special", "primary", "secondary"},
+    "pru": {"alternative-provision", "secondary"}, "nursery": {"early-years"},
+}
+SESSION_FORMATS = {"course", "twilight-session", "network"}
+# Half terms of the two terms after the anchor: no sessions then.
+HALF_TERMS = ((date(2026, 10, 26), date(2026, 10, 30)), (date(2027, 2, 15), date(2027, 2, 19)))
+CHRISTMAS = (date(2026, 12, 19), date(2027, 1, 4))
+
+
+def _offers(*conditions) -> list[Offer]:
+    loading = (selectinload(Offer.terms), selectinload(Offer.sessions), selectinload(Offer.contact),
+               selectinload(Offer.category), selectinload(Offer.organisation).selectinload(Organisation.school))
+    return db.session.scalars(select(Offer).where(*conditions).options(*loading).order_by(Offer.id)).all()
+
+
+def _terms(offer: Offer, facet: str) -> set[str]:
+    return {term.slug for term in offer.terms_for(facet)}
+
+
+def _school(name: str) -> Organisation:
+    return db.session.scalar(select(Organisation).where(Organisation.name == name))
+
+
+def test_published_offers_in_every_category_about_two_per_school_skewed_to_hubs(loaded):
+    offers = _offers()
+    schools = [org for org, _ in _schools()]
+    assert 1.5 * len(schools) <= len(offers) <= 3 * len(schools)
+    published = [o for o in offers if o.status == "published"]
+    statuses = Counter(o.status for o in offers)
+    assert len(published) > 0.75 * len(offers)
+    assert statuses["draft"] and statuses["paused"] and statuses["archived"]
+
+    tops = db.session.scalars(select(Category).where(Category.parent_id.is_(None))).all()
+    leaves = db.session.scalars(select(Category).where(Category.parent_id.is_not(None))).all()
+    by_top = Counter(o.category.parent_id for o in published)
+    assert len(tops) == 12 and all(by_top[top.id] for top in tops), "every top-level category has offers"
+    by_leaf = Counter(o.category_id for o in published)
+    assert sum(1 for leaf in leaves if by_leaf[leaf.id]) >= 0.9 * len(leaves), "most subcategories too"
+    assert all(o.category.parent_id is not None for o in offers), "offers sit in subcategories"
+
+    per_org = Counter(o.organisation_id for o in offers)
+    none_or_one = sum(1 for s in schools if per_org[s.id] <= 1)
+    assert none_or_one > 0.5 * len(schools), "many schools offer one thing or nothing"
+    bodies = db.session.scalars(select(Organisation).where(Organisation.kind != "school")).all()
+    assert sum(per_org[b.id] for b in bodies) / len(bodies) >= 4, "hubs, trusts and services offer more"
+    assert max(per_org[s.id] for s in schools) >= 8, "an alliance lead offers many things"
+    by_slug = Counter(o.category.slug for o in published)
+    assert by_slug["early-reading-phonics"] >= 10 and by_slug["maths-mastery"] >= 10 and by_slug["send-outreach"] >= 5
+    for slug in ("ect-induction", "mentor-development", "governor-training", "peer-review", "npqs",
+                 "school-business-management", "moderation", "staff-wellbeing"):
+        assert by_slug[slug], slug
+    assert any(o.organisation.school and o.organisation.school.phase == "special" for o in published
+               if o.category.slug == "send-outreach"), "special schools reach out to mainstream ones"
+
+
+def test_offers_are_described_priced_and_located_as_their_provider(loaded):
+    experts = set(db.session.scalars(select(ExpertProfile.user_id)))
+    expert_orgs = set(db.session.scalars(select(User.organisation_id).where(User.id.in_(experts))))
+    for offer in _offers():
+        org = offer.organisation
+        assert (offer.easting, offer.northing, offer.postcode) == (org.easting, org.northing, org.postcode)
+        assert offer.location_name == org.name
+        formats = _terms(offer, "format")
+        assert offer.booking_mode == ("sessions" if formats & SESSION_FORMATS else "bespoke"), offer.title
+        if offer.booking_mode == "sessions":
+            assert offer.price_unit == "place" and 0 <= offer.price_credits <= 6 and 8 <= offer.capacity <= 40
+        else:
+            assert offer.price_unit == "day" and 2 <= offer.price_credits <= 10 and not offer.sessions
+        phases = _terms(offer, "phase")
+        assert phases and _terms(offer, "audience") and len(_terms(offer, "delivery")) == 1
+        assert len(_terms(offer, "time_of_day")) == 1
+        if org.school is not None:
+            assert phases <= PROVIDER_PHASES[org.school.phase], (offer.title, org.school.phase, phases)
+        assert offer.contact.organisation_id == org.id
+        if org.id in expert_orgs and not _is_demo_school(org):
+            assert offer.contact_user_id in experts, "the contact is one of the provider's experts"
+        assert offer.description.count("\n- ") >= 3 and offer.description.count("\n\n") >= 3
+        assert 0 < len(offer.summary) <= 300
+
+
+def _is_demo_school(org: Organisation) -> bool:
+    return org.name in ("Fennelbrook Primary School", "Linnetford High School")
+
+
+def test_some_published_offers_are_stale_and_the_rest_recently_assured(loaded):
+    published = _offers(Offer.status == "published")
+    stale = [o for o in published if o.is_stale(ANCHOR)]
+    assert 0.05 * len(published) <= len(stale) <= 0.13 * len(published)
+    for offer in published:
+        assert offer.assured_on <= ANCHOR and offer.published_at.date() <= offer.assured_on
+        if offer not in stale:
+            assert (ANCHOR - offer.published_at.date()).days <= 366, "published over the previous year"
+    assert all(o.published_at is None for o in _offers(Offer.status == "draft"))
+
+
+def test_sessions_fall_on_school_days_of_the_next_two_terms(loaded):
+    sessions = db.session.scalars(select(OfferSession)).all()
+    assert len(sessions) >= 500
+    for session in sessions:
+        day = session.starts_at.date()
+        assert date(2026, 9, 1) <= day <= date(2027, 3, 31) and day.weekday() < 5
+        assert not any(start <= day <= end for start, end in HALF_TERMS + (CHRISTMAS,))
+        assert session.ends_at.date() == day and session.ends_at > session.starts_at
+        assert time(9) <= session.starts_at.time() and session.ends_at.time() <= time(21)
+        assert 8 <= session.places <= 40
+        assert session.offer.booking_mode == "sessions"
+    for offer in _offers(Offer.status == "published", Offer.booking_mode == "sessions"):
+        assert offer.sessions, offer.title
+        when = _terms(offer, "time_of_day")
+        starts = {s.starts_at.time() for s in offer.sessions}
+        if when == {"twilight"}:
+            assert starts <= {time(15, 45), time(16, 0)}
+        if when == {"full-day"}:
+            assert starts <= {time(9, 0), time(9, 30)} and all(s.ends_at.time() == time(15, 30) for s in offer.sessions)
+        if len(offer.sessions) > 1:
+            assert len({s.series_key for s in offer.sessions}) == 1 and offer.sessions[0].series_key
+        links = [s.joining_link for s in offer.sessions if s.joining_link]
+        assert not links or _terms(offer, "delivery") & {"online", "hybrid"}
+        assert all(link.startswith("https://meet.example.test/") for link in links)
+    linked = sum(1 for s in sessions if s.joining_link)
+    cancelled = [s for s in sessions if s.cancelled_at]
+    assert 0 < linked < 0.3 * len(sessions), "a few sessions are online"
+    assert 0 < len(cancelled) < 0.1 * len(sessions) and all(s.note for s in cancelled)
+    assert all(s.cancelled_at >= s.offer.published_at for s in cancelled)
+
+
+def test_thirty_requests_of_both_visibilities_with_answers_and_brokerage(loaded):
+    requests = db.session.scalars(select(SupportRequest).order_by(SupportRequest.id)).all()
+    assert len(requests) >= 30
+    visibility = Counter(r.visibility for r in requests)
+    assert 0.15 * len(requests) <= visibility["coordinators"] <= 0.45 * len(requests)
+    status = Counter(r.status for r in requests)
+    assert status["published"] > len(requests) / 2 and status["draft"] and status["closed"]
+    assert len({r.category.parent_id for r in requests}) >= 6, "requests span the taxonomy"
+    assert len({r.organisation_id for r in requests}) >= 25
+    assert {r.urgency for r in requests} == {"low", "medium", "high"}
+    for request in requests:
+        assert request.organisation.kind == "school" and request.created_by.organisation_id == request.organisation_id
+        assert any(term.facet == "phase" for term in request.terms)
+        if request.status == "draft":
+            assert request.published_at is None and request.published_by_id is None and not request.responses
+        else:
+            assert request.published_by.role == "school_lead" and request.published_at < datetime.combine(ANCHOR, time())
+        if request.status == "closed":
+            assert request.outcome and request.outcome_note and request.closed_at > request.published_at
+        else:
+            assert request.outcome is None and request.closed_at is None
+        if request.visibility == "coordinators":
+            assert not request.responses, "providers never see coordinator-only requests"
+        for response in request.responses:
+            assert response.organisation_id != request.organisation_id
+            assert response.created_at > request.published_at
+            if response.offer is not None:
+                assert response.offer.organisation_id == response.organisation_id
+                assert response.offer.status == "published"
+        for brokerage in request.brokerages:
+            assert brokerage.coordinator.role == "coordinator"
+            assert brokerage.offer is None or brokerage.offer.organisation_id == brokerage.provider_organisation_id
+    responses = [r for req in requests for r in req.responses]
+    brokerages = [b for req in requests for b in req.brokerages]
+    assert len(responses) >= 5 and any(r.offer_id for r in responses)
+    assert len(brokerages) >= 3
+    assert any(b.coordinator.email == "coordinator@demo.waymark.test" for b in brokerages)
+
+
+def test_the_demo_schools_offer_and_ask(loaded):
+    fennelbrook, linnetford = _school("Fennelbrook Primary School"), _school("Linnetford High School")
+    own = _offers(Offer.organisation_id == fennelbrook.id)
+    assert 2 <= len(own) <= 3
+    for offer in own:
+        assert offer.status == "published" and not offer.is_stale(ANCHOR)
+        assert [s for s in offer.sessions if s.cancelled_at is None], offer.title
+        # In the spring term, so the lead's journey still shows upcoming dates after the anchor.
+        assert all(s.starts_at.date() >= date(2027, 1, 4) for s in offer.sessions)
+    provided = _offers(Offer.organisation_id == linnetford.id, Offer.status == "published")
+    assert len(provided) >= 5 and sum(1 for o in provided if o.sessions) >= 3
+    assert any(o.contact.email == "lead2@demo.waymark.test" for o in provided)
+
+    teacher = _user("teacher@demo.waymark.test")
+    asked = db.session.scalars(select(SupportRequest).where(SupportRequest.organisation_id == fennelbrook.id)).all()
+    published = [r for r in asked if r.status == "published"]
+    drafts = [r for r in asked if r.status == "draft"]
+    assert published and published[0].visibility == "partnership" and published[0].responses
+    assert published[0].published_by.email == "lead@demo.waymark.test"
+    assert drafts and all(r.created_by_id == teacher.id for r in drafts)
+
+
+def test_a_sample_of_the_national_scale_loads(app):
+    # Four authorities of the national scale: its own bodies, providers and coordinators.
+    report = load_demo("national", seed=5, authorities=4)
+    db.session.commit()
+    counts = report.counts
+    assert report.local_authorities == 4
+    assert 1.5 * report.schools <= counts["offers"] <= 3 * report.schools
+    assert counts["offer_sessions"] > counts["offers"] and counts["offer_terms"] > 4 * counts["offers"]
+    assert counts["support_requests"] >= 0.1 * report.schools
+    assert counts["request_responses"] and counts["brokerages"]
+    ruth = _user("coordinator@demo.waymark.test")
+    brokers = set(db.session.scalars(select(Brokerage.coordinator_id)))
+    assert ruth.id in brokers and len(brokers) > 1, "each authority's coordinator brokers its own"
+    assert db.session.scalar(select(func.count()).select_from(Offer)) == counts["offers"]
 
 
 def _row_counts() -> dict[str, int]:

@@ -39,7 +39,9 @@ def _print_summary(report: DemoReport) -> None:
         f"{counts['organisations']:,} organisations ({report.schools:,} schools in "
         f"{report.local_authorities} local authorities, {report.isolated_schools} in no network), "
         f"{counts['networks']:,} networks, {counts['memberships']:,} memberships, "
-        f"{counts['users']:,} people, {counts['expert_profiles']:,} experts."
+        f"{counts['users']:,} people, {counts['expert_profiles']:,} experts, "
+        f"{counts['offers']:,} offers with {counts['offer_sessions']:,} sessions, "
+        f"{counts['support_requests']:,} support requests."
     )
     _print_logins(report.demo_organisations)
 

@@ -16,12 +16,19 @@ from app.demo.bodies import add_bodies
 from app.demo.geography import name_towns, national_las, partnership_las
 from app.demo.naming import NameBook
 from app.demo.networks import add_networks
+from app.demo.offers import add_offers
 from app.demo.people import DEMO_ACCOUNTS, DEMO_PASSWORD, add_people
+from app.demo.requests import add_requests
 from app.demo.schools import add_schools
-from app.demo.world import SCALES, World
+from app.demo.world import SCALES, TaxonomyIds, World
 from app.extensions import db
-from app.models import Designation, ExpertProfile, Membership, Network, Organisation, SchoolProfile, Specialism, User
+from app.models import (
+    Brokerage, Category, Designation, ExpertProfile, FacetTerm, Membership, Network, Offer, OfferSession, Organisation,
+    RequestResponse, SchoolProfile, Specialism, SupportRequest, User,
+)
+from app.models.offers import offer_terms
 from app.models.people import expert_designations, expert_specialisms
+from app.models.requests import request_terms
 from app.services.passwords import hash_password
 from app.services.taxonomy import seed_taxonomy
 
@@ -34,9 +41,17 @@ TARGETS = {
     "expert_profiles": ExpertProfile,
     "expert_designations": expert_designations,
     "expert_specialisms": expert_specialisms,
+    "offers": Offer,
+    "offer_terms": offer_terms,
+    "offer_sessions": OfferSession,
+    "support_requests": SupportRequest,
+    "request_terms": request_terms,
+    "request_responses": RequestResponse,
+    "brokerages": Brokerage,
 }
 # Tables whose rows the demo numbers itself: PostgreSQL's sequences must be moved past them.
-NUMBERED_TABLES = ("organisations", "networks", "memberships", "users", "expert_profiles")
+NUMBERED_TABLES = ("organisations", "networks", "memberships", "users", "expert_profiles", "offers",
+                   "offer_sessions", "support_requests", "request_responses", "brokerages")
 # Tables that must be empty: the demo's explicit ids start at 1.
 MUST_BE_EMPTY = {"organisations": Organisation, "users": User, "networks": Network}
 BATCH_SIZE = 5_000
@@ -95,8 +110,12 @@ def existing_rows() -> dict[str, int]:
     return {name: n for name, n in counts.items() if n}
 
 
-def load_demo(scale: str = "partnership", seed: int = 1) -> DemoReport:
-    """Load the demo into the current session's database. Raises DemoError (nothing written)."""
+def load_demo(scale: str = "partnership", seed: int = 1, authorities: int | None = None) -> DemoReport:
+    """Load the demo into the current session's database. Raises DemoError (nothing written).
+
+    authorities keeps only the first few local authorities of the scale: a quick sample of
+    the national code paths for tests, not something `flask demo` offers.
+    """
     if scale not in SCALES:
         raise DemoError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}.")
     found = existing_rows()
@@ -105,11 +124,10 @@ def load_demo(scale: str = "partnership", seed: int = 1) -> DemoReport:
     clock = Stopwatch()
     with clock.lap("taxonomy"):
         seed_taxonomy()
-        designation_ids = dict(db.session.execute(select(Designation.code, Designation.id)).tuples().all())
-        specialism_ids = dict(db.session.execute(select(Specialism.slug, Specialism.id)).tuples().all())
+        taxonomy = taxonomy_ids()
     with clock.lap("hash demo password"):
         password_hash = hash_password(DEMO_PASSWORD)
-    world = build_world(scale, seed, password_hash, designation_ids, specialism_ids, clock)
+    world = build_world(scale, seed, password_hash, taxonomy, clock, authorities)
     counts = {}
     for table, rows in world.tables():
         with clock.lap(f"insert {table}"):
@@ -123,8 +141,18 @@ def load_demo(scale: str = "partnership", seed: int = 1) -> DemoReport:
     )
 
 
-def build_world(scale: str, seed: int, password_hash: str, designation_ids: dict[str, int],
-                specialism_ids: dict[str, int], clock: Stopwatch | None = None) -> World:
+def taxonomy_ids() -> TaxonomyIds:
+    return TaxonomyIds(
+        designations=dict(db.session.execute(select(Designation.code, Designation.id)).tuples().all()),
+        specialisms=dict(db.session.execute(select(Specialism.slug, Specialism.id)).tuples().all()),
+        categories=dict(db.session.execute(select(Category.slug, Category.id)).tuples().all()),
+        terms={(facet, slug): id_ for facet, slug, id_ in db.session.execute(
+            select(FacetTerm.facet, FacetTerm.slug, FacetTerm.id)).tuples()},
+    )
+
+
+def build_world(scale: str, seed: int, password_hash: str, taxonomy: TaxonomyIds,
+                clock: Stopwatch | None = None, authorities: int | None = None) -> World:
     """Generate every row in memory. Deterministic: one Random, seeded, drawn in a fixed order."""
     clock = clock or Stopwatch()
     rng = random.Random(seed)
@@ -132,6 +160,7 @@ def build_world(scale: str, seed: int, password_hash: str, designation_ids: dict
     world = World(SCALES[scale], rng, names)
     with clock.lap("generate places"):
         world.las = national_las(rng, names) if scale == "national" else partnership_las()
+        world.las = world.las[:authorities]
         name_towns(world.las, names)
     with clock.lap("generate schools"):
         add_schools(world)
@@ -140,7 +169,11 @@ def build_world(scale: str, seed: int, password_hash: str, designation_ids: dict
     with clock.lap("generate networks"):
         add_networks(world)
     with clock.lap("generate people"):
-        add_people(world, password_hash, designation_ids, specialism_ids)
+        add_people(world, password_hash, taxonomy.designations, taxonomy.specialisms)
+    with clock.lap("generate offers and sessions"):
+        add_offers(world, taxonomy)
+    with clock.lap("generate support requests"):
+        add_requests(world, taxonomy)
     return world
 
 

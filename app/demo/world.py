@@ -72,6 +72,15 @@ class Org:
 
 
 @dataclass(frozen=True)
+class TaxonomyIds:
+    """Database ids of the seeded taxonomy, which the demo's rows refer to."""
+    designations: dict[str, int]  # code → id
+    specialisms: dict[str, int]  # slug → id
+    categories: dict[str, int]  # slug → id
+    terms: dict[tuple[str, str], int]  # (facet, slug) → id
+
+
+@dataclass(frozen=True)
 class Scale:
     name: str
     # How many neighbouring authorities one body of each kind serves.
@@ -102,6 +111,13 @@ class World:
     expert_profiles: list[dict] = field(default_factory=list)
     expert_designations: list[dict] = field(default_factory=list)
     expert_specialisms: list[dict] = field(default_factory=list)
+    offers: list[dict] = field(default_factory=list)
+    offer_terms: list[dict] = field(default_factory=list)
+    offer_sessions: list[dict] = field(default_factory=list)
+    support_requests: list[dict] = field(default_factory=list)
+    request_terms: list[dict] = field(default_factory=list)
+    request_responses: list[dict] = field(default_factory=list)
+    brokerages: list[dict] = field(default_factory=list)
     # The demo accounts' organisations, by role in the contract ("primary", "secondary", "coordinator").
     demo_orgs: dict[str, Org] = field(default_factory=dict)
     _ids: dict[str, itertools.count] = field(default_factory=dict)
@@ -143,4 +159,11 @@ class World:
             ("expert_profiles", self.expert_profiles),
             ("expert_designations", self.expert_designations),
             ("expert_specialisms", self.expert_specialisms),
+            ("offers", self.offers),
+            ("offer_terms", self.offer_terms),
+            ("offer_sessions", self.offer_sessions),
+            ("support_requests", self.support_requests),
+            ("request_terms", self.request_terms),
+            ("request_responses", self.request_responses),
+            ("brokerages", self.brokerages),
         ]
