@@ -33,7 +33,7 @@ def sign_in(page, live_server, check):
     expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
-def test_a_school_lead_publishes_an_offer_with_a_series_of_sessions(page, live_server, check, lead):
+def test_a_school_lead_publishes_an_offer_with_a_series_of_sessions(page, live_server, check, lead, make_school, make_user):
     sign_in(page, live_server, check)
 
     page.goto(f"{live_server}/offers/new")
@@ -100,3 +100,32 @@ def test_a_school_lead_publishes_an_offer_with_a_series_of_sessions(page, live_s
     assert {t.slug for t in offer.terms} == {"primary", "early-years", "twilight-session"}
     assert offer.price_credits == 2 and offer.capacity == 24
     assert len(offer.sessions) == 6 and len({s.series_key for s in offer.sessions}) == 1
+
+    # A lead at a school nearby finds it in the catalogue by facet and by distance.
+    from tests.browser.conftest import PageChecker
+    from tests.browser.test_journeys import sign_in as sign_in_as
+
+    neighbour = make_school(name="Brookfield Primary School", easting=lead.organisation.easting + 3000,
+                            northing=lead.organisation.northing)
+    make_user(role="school_lead", organisation=neighbour, email="lead@brookfield.test", password=PASSWORD)
+    far = make_school(name="Faraway Primary School", easting=lead.organisation.easting + 90000,
+                      northing=lead.organisation.northing)
+    make_user(role="school_lead", organisation=far, email="lead@faraway.test", password=PASSWORD)
+    for email, visible in (("lead@brookfield.test", True), ("lead@faraway.test", False)):
+        context = page.context.browser.new_context()
+        other = context.new_page()
+        other_check = PageChecker(other)
+        sign_in_as(other, live_server, other_check, email, PASSWORD)
+        other.goto(f"{live_server}/offers")
+        other.locator("summary", has_text="Format").click()
+        other.get_by_label("Twilight session").check()
+        results = other.locator("#offer-results")
+        expect(results).to_contain_text("Phonics twilights for Year 1 teachers")
+        other.get_by_label("Distance from your school").select_option("10")
+        if visible:
+            expect(results).to_contain_text("Phonics twilights for Year 1 teachers")
+            expect(results).to_contain_text("3.0 km")
+        else:
+            expect(results).not_to_contain_text("Phonics twilights for Year 1 teachers")
+        other_check.accessible(f"catalogue filtered by {email}")
+        context.close()
