@@ -2,7 +2,6 @@
 school lead's screens for the profile and the school's people. Rules live in
 app.services.directory; these views parse, call it, commit once and render or redirect."""
 from flask import current_app, flash, redirect, request, url_for
-from flask_login import current_user
 
 from app.directory import bp
 from app.services import offers as offers_service
@@ -18,20 +17,9 @@ from app.services import directory
 from app.services.errors import Invalid
 from app.web.guards import login_required
 from app.web.htmx import hx_redirect, render, wants_fragment
+from app.web.forms import current_actor, show_service_error
 
 
-def _actor():
-    # The real user object (or the anonymous user), not Flask-Login's proxy.
-    return current_user._get_current_object()
-
-
-def _show_error(form, error: Invalid) -> None:
-    """Put a service's validation error on its field, or on the form as a whole."""
-    db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = list(form[error.field].errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 @bp.get("/directory")
@@ -56,13 +44,13 @@ def index():
 
 @bp.get("/directory/<key>")
 def show(key):
-    page = directory.organisation_page(_actor(), key)
+    page = directory.organisation_page(current_actor(), key)
     return render(
         "directory/show.html",
         page=page,
         organisation=page.organisation,
         invite_url=_invite_url() if page.can_edit else None,
-        offers=offers_service.organisation_offers(_actor(), page.organisation.id),
+        offers=offers_service.organisation_offers(current_actor(), page.organisation.id),
         can_add_offer=page.can_edit,
     )
 
@@ -77,13 +65,13 @@ def _invite_url():
 @bp.route("/directory/<key>/edit", methods=["GET", "POST"])
 @login_required
 def edit(key):
-    organisation = directory.organisation_for_edit(_actor(), key)
+    organisation = directory.organisation_for_edit(current_actor(), key)
     form = profile_form_for(organisation)
     if form.validate_on_submit():
         try:
-            organisation = directory.update_profile(_actor(), organisation.id, form.profile_data())
+            organisation = directory.update_profile(current_actor(), organisation.id, form.profile_data())
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash("Profile saved.", "success")
@@ -94,7 +82,7 @@ def edit(key):
 @bp.get("/directory/<key>/people")
 @login_required
 def people(key):
-    page = directory.organisation_people(_actor(), key)
+    page = directory.organisation_people(current_actor(), key)
     return render(
         "directory/people.html",
         page=page,
@@ -106,13 +94,13 @@ def people(key):
 @bp.route("/directory/<key>/people/<int:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_member(key, user_id):
-    organisation, person = directory.member_for_edit(_actor(), key, user_id)
+    organisation, person = directory.member_for_edit(current_actor(), key, user_id)
     form = MemberForm(obj=person)
     if form.validate_on_submit():
         try:
-            directory.update_member(_actor(), key, person.id, form.member_data())
+            directory.update_member(current_actor(), key, person.id, form.member_data())
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Saved the changes to {form.name.data}.", "success")
@@ -123,14 +111,14 @@ def edit_member(key, user_id):
 @bp.post("/directory/<key>/people/<int:user_id>/active")
 @login_required
 def set_member_active(key, user_id):
-    organisation, _person = directory.member_for_edit(_actor(), key, user_id)
+    organisation, _person = directory.member_for_edit(current_actor(), key, user_id)
     form = MemberActiveForm()
     target = url_for("directory.people", key=organisation.directory_key)
     if not form.validate_on_submit():
         flash("That could not be done. Please try again.", "error")
         return redirect(target, code=303)
     try:
-        person = directory.set_member_active(_actor(), key, user_id, form.active.data == "1")
+        person = directory.set_member_active(current_actor(), key, user_id, form.active.data == "1")
     except Invalid as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -153,21 +141,21 @@ def network(slug):
 
 @bp.get("/people/<int:user_id>")
 def person(user_id):
-    page = directory.person_page(_actor(), user_id)
+    page = directory.person_page(current_actor(), user_id)
     return render("directory/person.html", page=page, person=page.person, profile=page.profile)
 
 
 @bp.route("/people/<int:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_person(user_id):
-    context = directory.expert_edit(_actor(), user_id)
+    context = directory.expert_edit(current_actor(), user_id)
     form = ExpertProfileForm(data=ExpertProfileForm.initial(context.profile))
     form.set_choices(context.designations, context.specialisms)
     if form.validate_on_submit():
         try:
-            directory.update_expert_profile(_actor(), context.person.id, form.profile_data())
+            directory.update_expert_profile(current_actor(), context.person.id, form.profile_data())
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash("Expert profile saved.", "success")

@@ -5,7 +5,6 @@ and render or redirect."""
 from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
-from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.extensions import db
@@ -16,22 +15,9 @@ from app.services import offers
 from app.services.errors import Conflict, Invalid
 from app.web.guards import login_required
 from app.web.htmx import hx_redirect, render
+from app.web.forms import current_actor, show_service_error
 
 
-def _actor():
-    # The real user object (or the anonymous user), not Flask-Login's proxy.
-    return current_user._get_current_object()
-
-
-def _show_errors(form, error: Invalid) -> None:
-    """Put a service's validation errors on their fields, or on the form as a whole."""
-    db.session.rollback()
-    errors = getattr(error, "errors", None) or {error.field: error.message}
-    for name, message in errors.items():
-        if name and name in form:
-            form[name].errors = list(form[name].errors) + [message]
-        else:
-            form.form_errors.append(message)
 
 
 def _offer_form(context):
@@ -43,22 +29,22 @@ def _offer_form(context):
 
 @bp.get("/offers/<int:offer_id>")
 def show(offer_id):
-    page = offers.offer_page(_actor(), offer_id, today=date.today(), now=offers.local_now())
+    page = offers.offer_page(current_actor(), offer_id, today=date.today(), now=offers.local_now())
     return render("offers/show.html", page=page, offer=page.offer)
 
 
 @bp.route("/offers/new", methods=["GET", "POST"])
 @login_required
 def new():
-    context = offers.form_context(_actor())
+    context = offers.form_context(current_actor())
     form = _offer_form(context)
     if form.validate_on_submit():
         try:
             offer = offers.create_offer(
-                _actor(), form.offer_data(), publish=bool(form.publish.data), today=date.today(), now=utcnow()
+                current_actor(), form.offer_data(), publish=bool(form.publish.data), today=date.today(), now=utcnow()
             )
         except Invalid as error:
-            _show_errors(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             return _after_save(offer, created=True)
@@ -68,15 +54,15 @@ def new():
 @bp.route("/offers/<int:offer_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(offer_id):
-    context = offers.form_context(_actor(), offer_id)
+    context = offers.form_context(current_actor(), offer_id)
     form = _offer_form(context)
     if form.validate_on_submit():
         try:
             offer = offers.update_offer(
-                _actor(), offer_id, form.offer_data(), publish=bool(form.publish.data), today=date.today(), now=utcnow()
+                current_actor(), offer_id, form.offer_data(), publish=bool(form.publish.data), today=date.today(), now=utcnow()
             )
         except Invalid as error:
-            _show_errors(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             return _after_save(offer, created=False)
@@ -97,7 +83,7 @@ def _after_save(offer, created: bool):
 @login_required
 def validate(offer_id=None):
     """Inline validation: check the whole form as sent, answer with one field's errors (or nothing)."""
-    context = offers.form_context(_actor(), offer_id)
+    context = offers.form_context(current_actor(), offer_id)
     form = _offer_form(context)
     name = request.args.get("field", "")
     if name not in form.checkable():
@@ -131,7 +117,7 @@ def _status_action(offer_id, change, done: str):
 @login_required
 def publish(offer_id):
     return _status_action(
-        offer_id, lambda: offers.publish_offer(_actor(), offer_id, now=utcnow()), "“{title}” is published: everyone can see it."
+        offer_id, lambda: offers.publish_offer(current_actor(), offer_id, now=utcnow()), "“{title}” is published: everyone can see it."
     )
 
 
@@ -139,7 +125,7 @@ def publish(offer_id):
 @login_required
 def pause(offer_id):
     return _status_action(
-        offer_id, lambda: offers.pause_offer(_actor(), offer_id),
+        offer_id, lambda: offers.pause_offer(current_actor(), offer_id),
         "“{title}” is paused: it is hidden from the catalogue until you publish it again.",
     )
 
@@ -148,7 +134,7 @@ def pause(offer_id):
 @login_required
 def archive(offer_id):
     return _status_action(
-        offer_id, lambda: offers.archive_offer(_actor(), offer_id), "“{title}” is archived. Archived offers cannot be changed."
+        offer_id, lambda: offers.archive_offer(current_actor(), offer_id), "“{title}” is archived. Archived offers cannot be changed."
     )
 
 
@@ -156,7 +142,7 @@ def archive(offer_id):
 @login_required
 def assure(offer_id):
     return _status_action(
-        offer_id, lambda: offers.assure_offer(_actor(), offer_id, today=date.today()),
+        offer_id, lambda: offers.assure_offer(current_actor(), offer_id, today=date.today()),
         "Thank you: “{title}” is marked as still current.",
     )
 
@@ -164,13 +150,13 @@ def assure(offer_id):
 @bp.route("/offers/<int:offer_id>/sessions/new", methods=["GET", "POST"])
 @login_required
 def add_sessions(offer_id):
-    offer = offers.session_form_offer(_actor(), offer_id)
+    offer = offers.session_form_offer(current_actor(), offer_id)
     form = SessionsForm(data={"places": offer.capacity} if offer.capacity else None)
     if form.validate_on_submit():
         try:
-            created = offers.add_sessions(_actor(), offer_id, form.sessions_data(), now=offers.local_now())
+            created = offers.add_sessions(current_actor(), offer_id, form.sessions_data(), now=offers.local_now())
         except Invalid as error:
-            _show_errors(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash(f"Added {len(created)} session{'s' if len(created) != 1 else ''} to “{offer.title}”.", "success")
@@ -182,6 +168,6 @@ def add_sessions(offer_id):
 @login_required
 def cancel_session(offer_id, session_id):
     return _status_action(
-        offer_id, lambda: offers.cancel_session(_actor(), offer_id, session_id, now=utcnow()).offer,
+        offer_id, lambda: offers.cancel_session(current_actor(), offer_id, session_id, now=utcnow()).offer,
         "The session is cancelled. Schools can no longer see it on “{title}”.",
     )

@@ -4,7 +4,6 @@ any email (after the commit, so a failed send never undoes what was saved)."""
 import smtplib
 
 from flask import current_app, flash, request, url_for
-from flask_login import current_user
 
 from app.extensions import db
 from app.models.requests import OUTCOMES, URGENCIES, VISIBILITIES
@@ -15,23 +14,12 @@ from app.support_requests import bp
 from app.support_requests.forms import BrokerForm, CloseForm, PublishForm, RequestFilterForm, RequestForm, RespondForm
 from app.web.guards import login_required_bp
 from app.web.htmx import hx_redirect, render, wants_fragment
+from app.web.forms import current_actor, show_service_error
 
 # Requests are for members of the partnership only: visitors never see what schools need.
 login_required_bp(bp)
 
 
-def _actor():
-    # The real user object, not Flask-Login's proxy.
-    return current_user._get_current_object()
-
-
-def _show_error(form, error: Invalid) -> None:
-    """Put a service's validation error on its field, or on the form as a whole."""
-    db.session.rollback()
-    if error.field and error.field in form:
-        form[error.field].errors = list(form[error.field].errors) + [error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 def _deliver(emails) -> int:
@@ -51,7 +39,7 @@ def _deliver(emails) -> int:
 
 @bp.get("/requests")
 def index():
-    actor = _actor()
+    actor = current_actor()
     form = RequestFilterForm(formdata=request.args)
     page = request.args.get("page", 1, type=int)
     listing = service.browse(
@@ -77,7 +65,7 @@ def index():
 
 @bp.route("/requests/new", methods=["GET", "POST"])
 def new():
-    actor = _actor()
+    actor = current_actor()
     options = service.options_for_new(actor)
     form = RequestForm()
     form.set_choices(options)
@@ -85,7 +73,7 @@ def new():
         try:
             req = service.create_request(actor, form.request_data(), publish=form.publish)
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             if req.status == "published":
@@ -103,7 +91,7 @@ def new():
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
 def edit(request_id):
-    actor = _actor()
+    actor = current_actor()
     req = service.request_for_edit(actor, request_id)
     form = RequestForm(data=RequestForm.initial(req))
     form.set_choices(service.form_options())
@@ -111,7 +99,7 @@ def edit(request_id):
         try:
             service.update_request(actor, req.id, form.request_data())
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash("Your changes are saved.", "success")
@@ -123,7 +111,7 @@ def edit(request_id):
 
 
 def _show(request_id, *, status=200, close_form=None, respond_form=None, broker_form=None, block=None):
-    page = service.request_page(_actor(), request_id)
+    page = service.request_page(current_actor(), request_id)
     close_form = close_form or CloseForm(formdata=None)
     respond_form = respond_form or RespondForm(formdata=None)
     broker_form = broker_form or BrokerForm(formdata=None)
@@ -156,7 +144,7 @@ def publish(request_id):
     if not form.validate_on_submit():
         flash("That could not be done. Please reload the page and try again.", "error")
         return hx_redirect(url_for("requests.show", request_id=request_id))
-    service.publish_request(_actor(), request_id)
+    service.publish_request(current_actor(), request_id)
     db.session.commit()
     flash("The request is published: the partnership can now see it and respond.", "success")
     return hx_redirect(url_for("requests.show", request_id=request_id))
@@ -164,13 +152,13 @@ def publish(request_id):
 
 @bp.post("/requests/<int:request_id>/close")
 def close(request_id):
-    service.request_for_close(_actor(), request_id)
+    service.request_for_close(current_actor(), request_id)
     form = CloseForm()
     if form.validate_on_submit():
         try:
-            service.close_request(_actor(), request_id, form.outcome.data, form.note.data)
+            service.close_request(current_actor(), request_id, form.outcome.data, form.note.data)
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             db.session.commit()
             flash("The request is closed and its outcome recorded.", "success")
@@ -181,18 +169,18 @@ def close(request_id):
 @bp.post("/requests/<int:request_id>/respond")
 def respond(request_id):
     form = RespondForm()
-    form.set_choices(service.offers_for_response(_actor(), request_id))
+    form.set_choices(service.offers_for_response(current_actor(), request_id))
     if form.validate_on_submit():
         try:
             result = service.respond(
-                _actor(),
+                current_actor(),
                 request_id,
                 form.message.data,
                 form.offer_id.data,
                 link=external_url("requests.show", request_id=request_id),
             )
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             emails = result.emails
             db.session.commit()
@@ -208,11 +196,11 @@ def respond(request_id):
 @bp.post("/requests/<int:request_id>/broker")
 def broker(request_id):
     form = BrokerForm()
-    form.set_choices(*service.choices_for_brokerage(_actor(), request_id))
+    form.set_choices(*service.choices_for_brokerage(current_actor(), request_id))
     if form.validate_on_submit():
         try:
             result = service.broker(
-                _actor(),
+                current_actor(),
                 request_id,
                 form.provider_id.data,
                 form.offer_id.data,
@@ -220,7 +208,7 @@ def broker(request_id):
                 link=external_url("requests.show", request_id=request_id),
             )
         except Invalid as error:
-            _show_error(form, error)
+            show_service_error(form, error)
         else:
             emails, unreachable = result.emails, result.unreachable
             db.session.commit()
