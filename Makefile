@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PYTEST_ARGS ?=
+# Two workers by default (the machines have two cores); PostgreSQL runs use -n 0 (one shared database).
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test serve migrate demo clean
 
