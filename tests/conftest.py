@@ -51,6 +51,8 @@ BASE_CONFIG = {
 def _template_db(tmp_path_factory):
     """Build the schema once; each test copies the file (SQLite) or truncates (PostgreSQL)."""
     if TEST_DATABASE_URL:
+        if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+            pytest.exit("The PostgreSQL suite shares one database: run it with -n 0.", returncode=2)
         uri = _pg_uri(TEST_DATABASE_URL)
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": uri})
         with app.app_context():
