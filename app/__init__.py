@@ -115,6 +115,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.account import bp as account_bp
     from app.admin import bp as admin_bp
     from app.auth import bp as auth_bp
+    from app.bookings import bp as bookings_bp
+    from app.credits import bp as credits_bp
     from app.directory import bp as directory_bp
     from app.main import bp as main_bp
     from app.offers import bp as offers_bp
@@ -128,6 +130,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(offers_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(pages_bp, url_prefix="/pages")
+    app.register_blueprint(credits_bp)
+    app.register_blueprint(bookings_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 

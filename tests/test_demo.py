@@ -1,27 +1,36 @@
-"""`flask demo`: the partnership it loads (schools, networks, people, offers, sessions and support
-requests), the logins it promises, refusal and determinism."""
+"""`flask demo`: the partnership it loads (schools, networks, people, offers, sessions, support
+requests and a year of credits and bookings), the logins it promises, refusal and determinism."""
 import hashlib
 import math
 import random
-from collections import Counter
-from datetime import date, datetime, time
+import re
+import shutil
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import selectinload
 
 from app import create_app
 from app.demo.geography import ENGLAND_BOX, in_england, national_las
-from app.demo.loader import load_demo
+from app.demo.loader import build_world, load_demo, taxonomy_ids
 from app.demo.naming import NameBook
-from app.demo.world import ANCHOR
+from app.demo.schoolyear import (
+    easter_sunday, is_school_day, monday_of, school_days, terms_of, terms_starting_after,
+)
 from app.extensions import db
 from app.models import (
-    Brokerage, Category, Designation, ExpertProfile, Membership, Network, Offer, OfferSession,
-    Organisation, RequestResponse, SchoolProfile, SupportRequest, User,
+    Account, AuditLog, Booking, Brokerage, Category, Designation, Entry, ExpertProfile, Membership, Network,
+    Notification, Offer, OfferSession, Organisation, RequestResponse, SchoolProfile, SupportRequest, Transfer, User,
+    WaitlistEntry,
 )
-from app.services import passwords
+from app.models.base import utcnow
+from app.services import bookings, ledger, passwords
 from app.services.taxonomy import seed_taxonomy
+from tests.conftest import BASE_CONFIG, TEST_DATABASE_URL
 
 # The counties' boxes as the brief gives them: (min E, min N, max E, max N) and postcode areas.
 COUNTIES = {
@@ -31,12 +40,67 @@ COUNTIES = {
 }
 DEMO_PASSWORD = "waymark-demo"
 
+# The tests load the demo as of one Monday in the autumn term, so that they read the same
+# whenever they run. Its school calendar, written out by hand rather than computed:
+ANCHOR = date(2026, 11, 23)
+ANCHOR_AT = datetime(2026, 11, 23, 8, 0)
+FUTURE = (date(2026, 11, 30), date(2027, 7, 21))  # the week after the anchor's to the end of summer 2027
+PAST = (date(2025, 11, 23), date(2026, 11, 22))  # the year before it
+NEXT_TERM = date(2027, 1, 4)
+NO_SCHOOL = (  # holidays, half terms and bank holidays in between (inclusive)
+    (date(2025, 12, 20), date(2026, 1, 4)), (date(2026, 2, 16), date(2026, 2, 20)),
+    (date(2026, 3, 28), date(2026, 4, 12)), (date(2026, 5, 4), date(2026, 5, 4)),
+    (date(2026, 5, 25), date(2026, 5, 29)), (date(2026, 7, 22), date(2026, 9, 6)),
+    (date(2026, 10, 26), date(2026, 10, 30)), (date(2026, 12, 19), date(2027, 1, 3)),
+    (date(2027, 2, 15), date(2027, 2, 19)), (date(2027, 3, 20), date(2027, 4, 4)),
+    (date(2027, 5, 3), date(2027, 5, 3)), (date(2027, 5, 31), date(2027, 6, 4)),
+)
+ALLOCATED_AT = datetime(2025, 9, 8, 8, 30)  # the first Monday of the 2025-26 autumn term
+# The allocation policy the coordinator uses: (pupils from, to, credits), with a cap.
+BANDS = ((0, 100, 10), (101, 250, 20), (251, 500, 30), (501, None, 40))
+CAP = 40
+
+
+@dataclass
+class Loaded:
+    output: str  # what `flask demo` printed
+    outbox: Path  # where it would have written mail
+
+
+@pytest.fixture(scope="module")
+def _demo_template(tmp_path_factory):
+    """The demo loaded once into a SQLite file that each test then copies: loading plays a
+    year through the services and takes seconds, too long to repeat for every test."""
+    if TEST_DATABASE_URL:
+        return None
+    directory = tmp_path_factory.mktemp("demo")
+    path = directory / "demo.sqlite"
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                      "OUTBOX_DIR": str(directory / "outbox")})
+    with app.app_context():
+        db.create_all()
+        result = app.test_cli_runner().invoke(args=["demo", "--anchor", ANCHOR.isoformat()])
+        assert result.exit_code == 0, result.output
+        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        db.session.remove()
+        db.engine.dispose()
+    return path, Loaded(result.output, directory / "outbox")
+
 
 @pytest.fixture
-def loaded(runner):
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    return result
+def loaded(app, runner, tmp_path, _demo_template) -> Loaded:
+    if _demo_template is None:  # PostgreSQL: the shared test database is loaded for each test
+        result = runner.invoke(args=["demo", "--anchor", ANCHOR.isoformat()])
+        assert result.exit_code == 0, result.output
+        return Loaded(result.output, Path(app.config["OUTBOX_DIR"]))
+    template, loaded = _demo_template
+    db.session.remove()
+    db.engine.dispose()
+    target = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    for suffix in ("-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copy(template, target)
+    return loaded
 
 
 def _schools():
@@ -162,16 +226,6 @@ def test_if_empty_skips_a_loaded_database_quietly(loaded, runner):
     assert _row_counts() == before
 
 
-def test_loads_beside_an_already_seeded_taxonomy(app, runner):
-    seed_taxonomy()
-    db.session.commit()
-    categories = db.session.scalar(select(func.count()).select_from(Category))
-    result = runner.invoke(args=["demo"])
-    assert result.exit_code == 0, result.output
-    assert db.session.scalar(select(func.count()).select_from(Category)) == categories
-    assert db.session.scalar(select(func.count()).select_from(Designation)) >= 10
-
-
 def test_rows_added_after_the_demo_get_fresh_ids(loaded):
     # The demo inserts explicit ids; on PostgreSQL its sequences must have been moved on.
     tops = {model: db.session.scalar(select(func.max(model.id)))
@@ -203,11 +257,6 @@ PROVIDER_PHASES = {
     "pru": {"alternative-provision", "secondary"}, "nursery": {"early-years"},
 }
 SESSION_FORMATS = {"course", "twilight-session", "network"}
-# Half terms of the two terms after the anchor: no sessions then.
-HALF_TERMS = ((date(2026, 10, 26), date(2026, 10, 30)), (date(2027, 2, 15), date(2027, 2, 19)))
-CHRISTMAS = (date(2026, 12, 19), date(2027, 1, 4))
-
-
 def _offers(*conditions) -> list[Offer]:
     loading = (selectinload(Offer.terms), selectinload(Offer.sessions), selectinload(Offer.contact),
                selectinload(Offer.category), selectinload(Offer.organisation).selectinload(Organisation.school))
@@ -294,35 +343,47 @@ def test_some_published_offers_are_stale_and_the_rest_recently_assured(loaded):
     assert all(o.published_at is None for o in _offers(Offer.status == "draft"))
 
 
-def test_sessions_fall_on_school_days_of_the_next_two_terms(loaded):
+def _no_school(day: date) -> bool:
+    return day.weekday() >= 5 or any(start <= day <= end for start, end in NO_SCHOOL)
+
+
+def test_sessions_fall_on_school_days_of_the_next_two_terms_and_the_year_before(loaded):
     sessions = db.session.scalars(select(OfferSession)).all()
-    assert len(sessions) >= 500
+    upcoming = [s for s in sessions if s.starts_at >= ANCHOR_AT]
+    past = [s for s in sessions if s.starts_at < ANCHOR_AT]
+    assert len(upcoming) >= 500 and len(past) >= 150
     for session in sessions:
         day = session.starts_at.date()
-        assert date(2026, 9, 1) <= day <= date(2027, 3, 31) and day.weekday() < 5
-        assert not any(start <= day <= end for start, end in HALF_TERMS + (CHRISTMAS,))
+        assert FUTURE[0] <= day <= FUTURE[1] or PAST[0] <= day <= PAST[1], day
+        assert not _no_school(day), day
         assert session.ends_at.date() == day and session.ends_at > session.starts_at
         assert time(9) <= session.starts_at.time() and session.ends_at.time() <= time(21)
         assert 8 <= session.places <= 40
         assert session.offer.booking_mode == "sessions"
+    for session in past:
+        assert session.offer.status == "published" and session.starts_at > session.offer.published_at
+        assert session.cancelled_at is None
     for offer in _offers(Offer.status == "published", Offer.booking_mode == "sessions"):
-        assert offer.sessions, offer.title
+        coming = [s for s in offer.sessions if s.starts_at >= ANCHOR_AT]
+        assert coming, offer.title
         when = _terms(offer, "time_of_day")
         starts = {s.starts_at.time() for s in offer.sessions}
         if when == {"twilight"}:
             assert starts <= {time(15, 45), time(16, 0)}
         if when == {"full-day"}:
             assert starts <= {time(9, 0), time(9, 30)} and all(s.ends_at.time() == time(15, 30) for s in offer.sessions)
-        if len(offer.sessions) > 1:
-            assert len({s.series_key for s in offer.sessions}) == 1 and offer.sessions[0].series_key
+        if len(coming) > 1:
+            assert len({s.series_key for s in coming}) == 1 and coming[0].series_key
         links = [s.joining_link for s in offer.sessions if s.joining_link]
         assert not links or _terms(offer, "delivery") & {"online", "hybrid"}
         assert all(link.startswith("https://meet.example.test/") for link in links)
-    linked = sum(1 for s in sessions if s.joining_link)
-    cancelled = [s for s in sessions if s.cancelled_at]
-    assert 0 < linked < 0.3 * len(sessions), "a few sessions are online"
-    assert 0 < len(cancelled) < 0.1 * len(sessions) and all(s.note for s in cancelled)
-    assert all(s.cancelled_at >= s.offer.published_at for s in cancelled)
+    linked = sum(1 for s in upcoming if s.joining_link)
+    cancelled = [s for s in upcoming if s.cancelled_at]
+    assert 0 < linked < 0.3 * len(upcoming), "a few sessions are online"
+    assert 0 < len(cancelled) < 0.1 * len(upcoming) and all(s.note for s in cancelled)
+    assert all(s.offer.published_at <= s.cancelled_at < ANCHOR_AT for s in cancelled)
+    months = {(s.starts_at.year, s.starts_at.month) for s in past}
+    assert len(months) >= 8, "last year's sessions ran through the year"
 
 
 def test_thirty_requests_of_both_visibilities_with_answers_and_brokerage(loaded):
@@ -341,7 +402,7 @@ def test_thirty_requests_of_both_visibilities_with_answers_and_brokerage(loaded)
         if request.status == "draft":
             assert request.published_at is None and request.published_by_id is None and not request.responses
         else:
-            assert request.published_by.role == "school_lead" and request.published_at < datetime.combine(ANCHOR, time())
+            assert request.published_by.role == "school_lead" and request.published_at < ANCHOR_AT
         if request.status == "closed":
             assert request.outcome and request.outcome_note and request.closed_at > request.published_at
         else:
@@ -370,9 +431,11 @@ def test_the_demo_schools_offer_and_ask(loaded):
     assert 2 <= len(own) <= 3
     for offer in own:
         assert offer.status == "published" and not offer.is_stale(ANCHOR)
-        assert [s for s in offer.sessions if s.cancelled_at is None], offer.title
-        # In the spring term, so the lead's journey still shows upcoming dates after the anchor.
-        assert all(s.starts_at.date() >= date(2027, 1, 4) for s in offer.sessions)
+        coming = [s for s in offer.sessions if s.starts_at >= ANCHOR_AT]
+        assert [s for s in coming if s.cancelled_at is None], offer.title
+        # In the next term, so the lead's journey still shows upcoming dates after the anchor.
+        assert all(s.starts_at.date() >= NEXT_TERM for s in coming)
+        assert [s for s in offer.sessions if s.starts_at < ANCHOR_AT], "it ran last year too"
     provided = _offers(Offer.organisation_id == linnetford.id, Offer.status == "published")
     assert len(provided) >= 5 and sum(1 for o in provided if o.sessions) >= 3
     assert any(o.contact.email == "lead2@demo.waymark.test" for o in provided)
@@ -386,11 +449,14 @@ def test_the_demo_schools_offer_and_ask(loaded):
     assert drafts and all(r.created_by_id == teacher.id for r in drafts)
 
 
-def test_a_sample_of_the_national_scale_loads(app):
-    # Four authorities of the national scale: its own bodies, providers and coordinators.
+def test_a_sample_of_the_national_scale_loads_anchored_on_this_monday(app):
+    # Four authorities of the national scale: its own bodies, providers and coordinators. No
+    # anchor given: the Monday of this week.
     report = load_demo("national", seed=5, authorities=4)
     db.session.commit()
     counts = report.counts
+    today = utcnow().date()
+    assert report.anchor.weekday() == 0 and 0 <= (today - report.anchor).days < 7
     assert report.local_authorities == 4
     assert 1.5 * report.schools <= counts["offers"] <= 3 * report.schools
     assert counts["offer_sessions"] > counts["offers"] and counts["offer_terms"] > 4 * counts["offers"]
@@ -400,13 +466,233 @@ def test_a_sample_of_the_national_scale_loads(app):
     brokers = set(db.session.scalars(select(Brokerage.coordinator_id)))
     assert ruth.id in brokers and len(brokers) > 1, "each authority's coordinator brokers its own"
     assert db.session.scalar(select(func.count()).select_from(Offer)) == counts["offers"]
+    # The year of history is played in the partnership's own three authorities only.
+    booked = set(db.session.scalars(select(Organisation.la_code).join(Booking, Booking.organisation_id == Organisation.id)))
+    assert booked and booked <= {"916", "938", "919"}
+    assert ledger.verify() == []
 
 
 def _row_counts() -> dict[str, int]:
     return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
 
 
-# --- Determinism: two fresh databases --------------------------------------------------------
+# --- A year of credits and bookings ----------------------------------------------------------
+
+def _transfers(*conditions) -> list[Transfer]:
+    return db.session.scalars(select(Transfer).where(*conditions).order_by(Transfer.id)).all()
+
+
+def _price(booking: Booking) -> int:
+    offer = booking.offer
+    return offer.price_credits * (booking.days if offer.price_unit == "day" and booking.days else booking.places)
+
+
+def test_credits_verify_is_clean_after_the_demo(loaded, runner):
+    result = runner.invoke(args=["credits", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "consistent" in result.output
+    assert ledger.verify() == []
+    assert db.session.scalar(select(func.count()).select_from(Transfer)) > 500
+    assert "A year of history:" in loaded.output
+
+
+def test_loading_the_demo_sends_no_mail(loaded):
+    # A year of steps queued a year of email; none of it may reach anyone.
+    assert not loaded.outbox.exists() or not any(loaded.outbox.iterdir())
+    assert db.session.scalar(select(func.count()).select_from(Notification)) > 100, "the in-app news is kept"
+
+
+def test_every_member_school_had_last_septembers_allocation_by_pupil_bands(loaded):
+    ruth = _user("coordinator@demo.waymark.test")
+    allocations = {t.to_account.organisation_id: t for t in _transfers(Transfer.kind == "allocation")}
+    schools = _schools()
+    assert set(allocations) == {org.id for org, _ in schools}, "one allocation for every member school"
+    for org, profile in schools:
+        transfer = allocations[org.id]
+        band = next(c for low, high, c in BANDS if low <= profile.pupils and (high is None or profile.pupils <= high))
+        assert transfer.amount == min(band, CAP), (org.name, profile.pupils)
+        assert transfer.idempotency_key == f"allocation:2025-26:{org.id}"
+        assert transfer.actor_id == ruth.id and transfer.created_at == ALLOCATED_AT
+        assert transfer.from_account.kind == "issuance"
+
+
+def test_purchases_seed_credits_a_reversal_and_adjustments(loaded):
+    purchases = _transfers(Transfer.kind == "purchase")
+    assert len(purchases) >= 3
+    assert all(re.fullmatch(r"WM-20\d\d-\d{4}", p.invoice_reference) for p in purchases)
+    assert len({p.invoice_reference for p in purchases}) == len(purchases)
+    fennelbrook = _school("Fennelbrook Primary School")
+    assert any(p.to_account.organisation_id == fennelbrook.id for p in purchases)
+
+    members = set(db.session.scalars(select(Membership.organisation_id)))
+    grants = _transfers(Transfer.kind == "grant")
+    assert len({g.to_account_id for g in grants}) >= 3
+    for grant in grants:
+        school = db.session.get(Organisation, grant.to_account.organisation_id)
+        assert school.id not in members and school.school.pupils < 150, "seed credits go to small isolated schools"
+
+    [reversal] = _transfers(Transfer.kind == "reversal")
+    original = reversal.reverses
+    assert original.kind == "grant" and "twice" in reversal.reason
+    assert (reversal.from_account_id, reversal.to_account_id, reversal.amount) == (
+        original.to_account_id, original.from_account_id, original.amount)
+    twins = [g for g in grants if g.to_account_id == original.to_account_id]
+    assert len(twins) == 2 and twins[1] is original, "the second, duplicate grant is the one reversed"
+
+    adjustments = _transfers(Transfer.kind == "adjustment")
+    assert all(a.reason.strip() and a.actor.role == "coordinator" for a in adjustments)
+    assert {a.from_account.kind for a in adjustments} == {"issuance", "organisation"}, "credits added and taken away"
+
+
+def test_bookings_in_every_state_with_exactly_their_credit_movements(loaded):
+    everything = db.session.scalars(select(Booking).options(
+        selectinload(Booking.offer), selectinload(Booking.session), selectinload(Booking.requested_by),
+        selectinload(Booking.confirmed_by))).all()
+    assert 150 <= len(everything) <= 800
+    assert set(Counter(b.status for b in everything)) == {"requested", "confirmed", "delivered", "cancelled", "no_show"}
+    moves = defaultdict(list)
+    for transfer in _transfers(Transfer.booking_id.is_not(None)):
+        moves[transfer.booking_id].append(transfer)
+    seen = Counter()
+    for booking in everything:
+        kinds = [t.kind for t in moves[booking.id]]
+        offer, session = booking.offer, booking.session
+        assert booking.organisation_id != offer.organisation_id
+        assert booking.requested_by.organisation_id == booking.organisation_id
+        assert booking.created_at < ANCHOR_AT
+        if session is not None:
+            assert booking.created_at < session.starts_at and booking.days is None
+        else:
+            assert booking.objectives and booking.review_on and booking.days >= 1
+        if booking.confirmed_at is None:
+            assert kinds == [] and booking.credits == 0 and booking.status in ("requested", "cancelled")
+            seen["requested" if booking.status == "requested" else "withdrawn"] += 1
+            continue
+        assert booking.confirmed_by.role == "school_lead" and booking.confirmed_by.organisation_id == booking.organisation_id
+        assert booking.created_at < booking.confirmed_at < ANCHOR_AT
+        assert booking.credits == _price(booking)
+        held = [t for t in moves[booking.id] if t.kind == "hold"]
+        assert [t.amount for t in held] == ([booking.credits] if booking.credits else [])
+        if booking.status == "confirmed":
+            assert kinds == (["hold"] if booking.credits else [])
+        elif booking.status == "delivered":
+            assert kinds == (["hold", "settle"] if booking.credits else [])
+            assert 0 <= booking.attended <= booking.places and booking.confirmed_at < booking.delivered_at < ANCHOR_AT
+            if session is not None:
+                assert booking.delivered_at > session.ends_at
+            seen["delivered bespoke" if session is None else "delivered"] += 1
+        elif booking.status == "no_show":
+            assert kinds == (["hold", "forfeit"] if booking.credits else []) and booking.attended == 0
+        else:
+            deadline = bookings.cancellation_deadline(booking)
+            late = deadline is not None and booking.cancelled_at > deadline
+            assert booking.confirmed_at < booking.cancelled_at < ANCHOR_AT
+            if booking.credits:
+                assert kinds == ["hold", "forfeit" if late else "release"]
+            seen["cancelled late" if late else "cancelled in time"] += 1
+    assert all(seen[k] for k in ("requested", "withdrawn", "delivered", "delivered bespoke", "cancelled late",
+                                 "cancelled in time")), seen
+    assert any(b.status == "confirmed" and b.session is None and b.review_on > ANCHOR for b in everything), \
+        "bespoke support under way, with its review to come"
+
+
+def test_a_full_session_with_a_waiting_list_in_every_state(loaded):
+    entries = db.session.scalars(select(WaitlistEntry).order_by(WaitlistEntry.created_at, WaitlistEntry.id)).all()
+    assert [e.status for e in entries] == ["accepted", "expired", "offered", "waiting"], "in the order they joined"
+    session = entries[0].session
+    assert {e.session_id for e in entries} == {session.id} and session.starts_at > ANCHOR_AT
+    assert bookings.places_left(session) == 0, "still full: the place offered is kept for its school"
+    accepted, expired, offered, _ = entries
+    taken = db.session.get(Booking, accepted.booking_id)
+    assert taken.organisation_id == accepted.organisation_id and taken.session_id == session.id
+    assert expired.offer_expires_at < offered.offered_at < ANCHOR_AT < offered.offer_expires_at
+
+
+def test_the_history_is_dated_over_the_year_before_the_anchor(loaded):
+    for column in (Booking.created_at, Booking.updated_at, Transfer.created_at, Entry.created_at, AuditLog.at,
+                   Notification.created_at, WaitlistEntry.created_at, Account.created_at):
+        low, high = db.session.execute(select(func.min(column), func.max(column))).one()
+        assert ALLOCATED_AT <= low and high < ANCHOR_AT, column
+    # A statement lists transfers in the order they were made, and their dates agree.
+    stamps = db.session.scalars(select(Transfer.created_at).order_by(Transfer.id)).all()
+    assert stamps == sorted(stamps)
+    delivered = db.session.scalars(select(Booking.delivered_at).where(Booking.delivered_at.is_not(None))).all()
+    assert len({(d.year, d.month) for d in delivered}) >= 8, "take-up all through the year"
+    # Old news has been read; the last few days' is still waiting.
+    unread = db.session.scalars(select(Notification.created_at).where(Notification.read_at.is_(None))).all()
+    assert unread and min(unread) >= ANCHOR_AT - timedelta(days=10)
+
+
+def test_the_lead_has_credits_bookings_and_a_request_to_confirm(loaded):
+    fennelbrook = _school("Fennelbrook Primary School")
+    lead, teacher = _user("lead@demo.waymark.test"), _user("teacher@demo.waymark.test")
+    balance = ledger.balance_of(fennelbrook.id)
+    assert balance.available > 0 and balance.held > 0
+    ours = db.session.scalars(select(Booking).where(Booking.organisation_id == fennelbrook.id)).all()
+    statuses = Counter(b.status for b in ours)
+    assert statuses["delivered"] >= 3 and statuses["confirmed"] >= 2
+    assert any(b.status == "confirmed" and b.session is not None and b.session.starts_at > ANCHOR_AT for b in ours)
+    [waiting] = [b for b in ours if b.status == "requested"]
+    assert waiting.requested_by_id == teacher.id and waiting.session.starts_at > ANCHOR_AT
+    news = db.session.scalars(select(Notification).where(Notification.user_id == lead.id)).all()
+    assert any(n.link == f"/bookings/{waiting.id}" and n.read_at is None for n in news)
+    # Taken up by other schools, too: its own offers earned it credits.
+    earned = _transfers(Transfer.kind == "settle", Transfer.to_account_id == ledger.account_for(fennelbrook.id).id)
+    assert earned
+
+    # The lead's journey: confirming holds the price, and the ledger stays exact.
+    price = _price(waiting)
+    assert balance.available >= price, "the lead can afford the request waiting for them"
+    bookings.confirm(lead, waiting.id)
+    db.session.commit()
+    after = ledger.balance_of(fennelbrook.id)
+    assert (after.available, after.held) == (balance.available - price, balance.held + price)
+    assert ledger.verify() == []
+
+
+def test_the_secondary_school_earned_credits_and_has_a_delivery_to_mark(loaded):
+    linnetford = _school("Linnetford High School")
+    lead2 = _user("lead2@demo.waymark.test")
+    earned = _transfers(Transfer.kind == "settle", Transfer.to_account_id == ledger.account_for(linnetford.id).id)
+    assert len(earned) >= 3 and {t.actor_id for t in earned} == {lead2.id}
+    waiting = db.session.scalars(select(Booking).join(Offer).where(
+        Offer.organisation_id == linnetford.id, Booking.status == "confirmed")).all()
+    [done] = [b for b in waiting if b.session.ends_at < ANCHOR_AT]
+    assert done.credits > 0
+    before = ledger.balance_of(linnetford.id).available
+    bookings.deliver(lead2, done.id, attended=done.places)
+    db.session.commit()
+    assert ledger.balance_of(linnetford.id).available == before + done.credits
+    assert ledger.verify() == []
+
+
+def test_loads_beside_a_seeded_taxonomy_and_with_credits_off(tmp_path):
+    # One load for two things: the taxonomy is seeded first (the demo adds none of its own),
+    # and with credits switched off the year is played without a single transfer. The anchor
+    # falls in the summer holidays, another calendar than the other tests'.
+    path = tmp_path / "off.sqlite"
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "WAYMARK_CREDITS": "off",
+                      "OUTBOX_DIR": str(tmp_path / "outbox")})
+    with app.app_context():
+        db.create_all()
+        seed_taxonomy()
+        db.session.commit()
+        categories = db.session.scalar(select(func.count()).select_from(Category))
+        result = app.test_cli_runner().invoke(args=["demo", "--anchor", "2027-08-02", "--seed", "4"])
+        assert result.exit_code == 0, result.output
+        assert db.session.scalar(select(func.count()).select_from(Category)) == categories
+        assert db.session.scalar(select(func.count()).select_from(Designation)) >= 10
+        assert db.session.scalar(select(func.count()).select_from(Transfer)) == 0
+        statuses = Counter(db.session.scalars(select(Booking.status)))
+        assert statuses["delivered"] > 50 and statuses["confirmed"] and statuses["requested"]
+        assert db.session.scalar(select(func.sum(Booking.credits))) == 0
+        first = db.session.scalar(select(func.min(OfferSession.starts_at)).where(OfferSession.starts_at > datetime(2027, 8, 2)))
+        assert first.date() >= date(2027, 9, 6), "nothing in the holidays"
+        db.session.remove()
+        db.engine.dispose()
+
+
+# --- Determinism: the same seed and anchor give the same data ---------------------------------
 # Always SQLite files of their own (whatever TEST_DATABASE_URL says): the point is the data.
 FRESH_APP_CONFIG = {
     "TESTING": True,
@@ -417,14 +703,14 @@ FRESH_APP_CONFIG = {
 }
 
 
-def _digest_of_demo(tmp_path, name: str, seed: int) -> str:
-    """Load the demo with this seed into a new SQLite file and hash every row of every table."""
+def _digest_of_demo(tmp_path, name: str, seed: int, anchor: date) -> str:
+    """Load the demo into a new SQLite file and hash every row of every table."""
     path = tmp_path / f"{name}.sqlite"
     app = create_app({**FRESH_APP_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
                       "OUTBOX_DIR": str(tmp_path / "outbox")})
     with app.app_context():
         db.create_all()
-        result = app.test_cli_runner().invoke(args=["demo", "--seed", str(seed)])
+        result = app.test_cli_runner().invoke(args=["demo", "--seed", str(seed), "--anchor", anchor.isoformat()])
         assert result.exit_code == 0, result.output
         digest = hashlib.sha256()
         for table in db.metadata.sorted_tables:
@@ -437,12 +723,59 @@ def _digest_of_demo(tmp_path, name: str, seed: int) -> str:
     return digest.hexdigest()
 
 
-def test_same_seed_gives_the_same_rows_and_another_seed_does_not(tmp_path):
-    first = _digest_of_demo(tmp_path, "first", 7)
-    second = _digest_of_demo(tmp_path, "second", 7)
-    other = _digest_of_demo(tmp_path, "other", 8)
-    assert first == second
-    assert other != first
+def test_same_seed_and_anchor_give_the_same_rows(tmp_path):
+    # Every row, the year of bookings and ledger included: nothing depends on the clock.
+    assert _digest_of_demo(tmp_path, "first", 7, ANCHOR) == _digest_of_demo(tmp_path, "second", 7, ANCHOR)
+
+
+def _world(seed: int, anchor: date):
+    return build_world("partnership", seed, "not-a-hash", taxonomy_ids(), anchor=anchor)
+
+
+def test_another_seed_gives_another_world(taxonomy):
+    first, other = _world(7, ANCHOR), _world(8, ANCHOR)
+    assert [o.name for o in first.orgs] != [o.name for o in other.orgs]
+    assert [o["title"] for o in first.offers] != [o["title"] for o in other.offers]
+
+
+def test_another_anchor_moves_the_dates_but_not_the_names_or_counts(taxonomy):
+    shift = timedelta(weeks=30)
+    now, later = _world(3, ANCHOR), _world(3, ANCHOR + shift)
+    tables, later_tables = dict(now.tables()), dict(later.tables())
+    for table, rows in tables.items():
+        if table != "offer_sessions":
+            assert len(rows) == len(later_tables[table]), table
+    for table, key in (("organisations", "name"), ("users", "email"), ("networks", "name"), ("offers", "title"),
+                       ("support_requests", "title"), ("request_responses", "message")):
+        assert [r[key] for r in tables[table]] == [r[key] for r in later_tables[table]], table
+    for table, key in (("organisations", "created_at"), ("users", "created_at"), ("networks", "created_at"),
+                       ("offers", "published_at"), ("offers", "created_at"), ("support_requests", "published_at"),
+                       ("brokerages", "created_at")):
+        for before, after in zip(tables[table], later_tables[table]):
+            assert before[key] is None and after[key] is None or after[key] - before[key] == shift, (table, key)
+    later_at = datetime.combine(ANCHOR + shift, time(8))
+    for session in later_tables["offer_sessions"]:
+        assert later_at - timedelta(days=365) <= session["starts_at"] and is_school_day(session["starts_at"].date())
+        assert not later_at <= session["starts_at"] < later_at + timedelta(days=7), "none in the anchor's own week"
+
+
+# --- The school year ---------------------------------------------------------------------------
+
+def test_the_school_year_follows_the_english_calendar():
+    assert [easter_sunday(y) for y in (2025, 2026, 2027, 2038)] == [
+        date(2025, 4, 20), date(2026, 4, 5), date(2027, 3, 28), date(2038, 4, 25)]
+    autumn, spring, summer = terms_of(2026)
+    assert (autumn.start, autumn.end, spring.start, spring.end, summer.start, summer.end) == (
+        date(2026, 9, 7), date(2026, 12, 18), date(2027, 1, 4), date(2027, 3, 19), date(2027, 4, 5), date(2027, 7, 21))
+    assert terms_starting_after(ANCHOR, 2) == [spring, summer]
+    assert terms_starting_after(date(2026, 8, 31), 2) == [autumn, spring]
+    for day, open_ in ((date(2026, 11, 24), True), (date(2026, 10, 27), False), (date(2027, 5, 3), False),
+                       (date(2027, 2, 17), False), (date(2026, 11, 28), False), (date(2026, 12, 21), False)):
+        assert is_school_day(day) is open_, day
+    assert 185 <= len(school_days(date(2025, 9, 1), date(2026, 8, 31))) <= 195
+    for day in school_days(PAST[0], FUTURE[1]):
+        assert not _no_school(day), day
+    assert monday_of(date(2026, 11, 25)) == monday_of(date(2026, 11, 29)) == monday_of(ANCHOR) == ANCHOR
 
 
 # --- National scale: its geography, without the (benchmarked) load ----------------------------

@@ -8,19 +8,21 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from app.demo.bodies import add_bodies
 from app.demo.geography import name_towns, national_las, partnership_las
+from app.demo.history import HistoryReport, play_history, plan_history
 from app.demo.naming import NameBook
 from app.demo.networks import add_networks
 from app.demo.offers import add_offers
 from app.demo.people import DEMO_ACCOUNTS, DEMO_PASSWORD, add_people
 from app.demo.requests import add_requests
 from app.demo.schools import add_schools
-from app.demo.world import SCALES, TaxonomyIds, World
+from app.demo.world import SCALES, TaxonomyIds, World, default_anchor
 from app.extensions import db
 from app.models import (
     Brokerage, Category, Designation, ExpertProfile, FacetTerm, Membership, Network, Offer, OfferSession, Organisation,
@@ -28,6 +30,7 @@ from app.models import (
 )
 from app.models.offers import offer_terms
 from app.models.people import expert_designations, expert_specialisms
+from app.models.base import utcnow
 from app.models.requests import request_terms
 from app.services.passwords import hash_password
 from app.services.taxonomy import seed_taxonomy
@@ -76,12 +79,14 @@ class DatabaseNotEmpty(DemoError):
 class DemoReport:
     scale: str
     seed: int
+    anchor: date
     counts: dict[str, int]
     timings: list[tuple[str, float]] = field(default_factory=list)
     local_authorities: int = 0
     schools: int = 0
     isolated_schools: int = 0
     demo_organisations: dict[str, str] = field(default_factory=dict)
+    history: HistoryReport | None = None
 
     @property
     def total_seconds(self) -> float:
@@ -110,12 +115,16 @@ def existing_rows() -> dict[str, int]:
     return {name: n for name, n in counts.items() if n}
 
 
-def load_demo(scale: str = "partnership", seed: int = 1, authorities: int | None = None) -> DemoReport:
+def load_demo(scale: str = "partnership", seed: int = 1, anchor: date | None = None,
+              authorities: int | None = None) -> DemoReport:
     """Load the demo into the current session's database. Raises DemoError (nothing written).
 
-    authorities keeps only the first few local authorities of the scale: a quick sample of
-    the national code paths for tests, not something `flask demo` offers.
+    Every date is measured from the anchor (default: the Monday of this week, UTC): a year of
+    history before it, sessions over the next two terms after it. The same seed and anchor
+    always give the same rows. authorities keeps only the first few local authorities of the
+    scale: a quick sample of the national code paths for tests, not something `flask demo` offers.
     """
+    anchor = anchor or default_anchor(utcnow().date())
     if scale not in SCALES:
         raise DemoError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}.")
     found = existing_rows()
@@ -127,17 +136,21 @@ def load_demo(scale: str = "partnership", seed: int = 1, authorities: int | None
         taxonomy = taxonomy_ids()
     with clock.lap("hash demo password"):
         password_hash = hash_password(DEMO_PASSWORD)
-    world = build_world(scale, seed, password_hash, taxonomy, clock, authorities)
+    world = build_world(scale, seed, password_hash, taxonomy, clock, authorities, anchor=anchor)
+    with clock.lap("plan a year of history"):
+        history = plan_history(world, taxonomy)
     counts = {}
     for table, rows in world.tables():
         with clock.lap(f"insert {table}"):
             _bulk_insert(TARGETS[table], rows)
         counts[table] = len(rows)
     _move_sequences_past_demo_ids()
+    with clock.lap("play the history through the services"):
+        played = play_history(history)
     return DemoReport(
-        scale=scale, seed=seed, counts=counts, timings=clock.laps, local_authorities=len(world.las),
+        scale=scale, seed=seed, anchor=anchor, counts=counts, timings=clock.laps, local_authorities=len(world.las),
         schools=len(world.schools()), isolated_schools=sum(1 for s in world.schools() if s.isolated),
-        demo_organisations={role: org.name for role, org in world.demo_orgs.items()},
+        demo_organisations={role: org.name for role, org in world.demo_orgs.items()}, history=played,
     )
 
 
@@ -152,12 +165,13 @@ def taxonomy_ids() -> TaxonomyIds:
 
 
 def build_world(scale: str, seed: int, password_hash: str, taxonomy: TaxonomyIds,
-                clock: Stopwatch | None = None, authorities: int | None = None) -> World:
-    """Generate every row in memory. Deterministic: one Random, seeded, drawn in a fixed order."""
+                clock: Stopwatch | None = None, authorities: int | None = None, *, anchor: date) -> World:
+    """Generate every row in memory. Deterministic: one Random, seeded, drawn in a fixed order,
+    and dates measured from the anchor."""
     clock = clock or Stopwatch()
     rng = random.Random(seed)
     names = NameBook(rng)
-    world = World(SCALES[scale], rng, names)
+    world = World(SCALES[scale], rng, names, anchor)
     with clock.lap("generate places"):
         world.las = national_las(rng, names) if scale == "national" else partnership_las()
         world.las = world.las[:authorities]

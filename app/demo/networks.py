@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta
 
 from app.demo.geography import LocalAuthority, Town, distance_m
 from app.demo.naming import NameBook
-from app.demo.world import ANCHOR, Org, World
+from app.demo.world import Org, World
 
 ISOLATED_SHARE = 0.025  # of an authority's schools; at least two per authority
 CLUSTER_MAX = 14  # "core networks of up to 12 schools", a little slack
@@ -61,7 +61,7 @@ class Planner:
         return self.rng.random() < p
 
     def create(self, kind: str, name: str, la: LocalAuthority | None, lead: Org, members: list[Org], **text) -> dict:
-        founded = ANCHOR - timedelta(days=self.rng.randint(365, 12 * 365))
+        founded = self.world.anchor - timedelta(days=self.rng.randint(365, 12 * 365))
         name = self.labels.numbered(name)
         network = {
             "id": self.world.next_id("networks"), "name": name, "slug": self.labels.slug(name), "kind": kind,
@@ -76,7 +76,7 @@ class Planner:
         self.join(network, lead, "lead", founded)
         for org in members:
             if org is not lead:
-                self.join(network, org, "member", self.world.date_between(founded, ANCHOR - timedelta(days=30)))
+                self.join(network, org, "member", self.world.date_between(founded, self.world.anchor - timedelta(days=30)))
         return network
 
     def join(self, network: dict, org: Org, role: str, start: date, end: date | None = None) -> None:
@@ -270,7 +270,7 @@ def _connect_stragglers(p: Planner, la: LocalAuthority, schools: list[Org]) -> N
         if p.current.get(school.id):
             continue
         network, _ = min(clusters or fallback, key=lambda pair: (distance_m(pair[1].point, school.point), pair[0]["id"]))
-        p.join(network, school, "member", p.world.date_between(p.founded[network["id"]], ANCHOR - timedelta(days=30)))
+        p.join(network, school, "member", p.world.date_between(p.founded[network["id"]], p.world.anchor - timedelta(days=30)))
 
 
 def _past_memberships(p: Planner, la: LocalAuthority, schools: list[Org]) -> None:
@@ -284,6 +284,6 @@ def _past_memberships(p: Planner, la: LocalAuthority, schools: list[Org]) -> Non
             continue
         network = p.rng.choice(options)
         founded = p.founded[network["id"]]
-        start = p.world.date_between(founded, max(founded, ANCHOR - timedelta(days=400)))
-        end = p.world.date_between(start + timedelta(days=180), ANCHOR - timedelta(days=60))
+        start = p.world.date_between(founded, max(founded, p.world.anchor - timedelta(days=400)))
+        end = p.world.date_between(start + timedelta(days=180), p.world.anchor - timedelta(days=60))
         p.join(network, school, "member", start, max(end, start + timedelta(days=1)))

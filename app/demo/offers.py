@@ -7,6 +7,7 @@ terms after the anchor. A few offers are deliberately stale (not assured for a y
 """
 import bisect
 import itertools
+import random
 import string
 import uuid
 from dataclasses import dataclass, field
@@ -17,14 +18,9 @@ from app.demo.offer_texts import (
     ONLINE_TEXT, PROVIDER_TEXT, THEMES, Theme, Title,
 )
 from app.demo.people import DEMO_DOMAIN
-from app.demo.world import ANCHOR, ANCHOR_AT, Org, TaxonomyIds, World
+from app.demo.schoolyear import is_school_day, school_days
+from app.demo.world import Org, TaxonomyIds, World
 from app.models.offers import STALE_AFTER_DAYS
-
-# The two terms after the anchor (English school year 2026-27), without half terms and
-# Christmas. Sessions start in the second week: the first days of term are INSET.
-TERMS = ((date(2026, 9, 7), date(2026, 12, 18)), (date(2027, 1, 5), date(2027, 3, 26)))
-HOLIDAYS = ((date(2026, 10, 26), date(2026, 10, 30)), (date(2027, 2, 15), date(2027, 2, 19)))
-FIRST_DAY, LAST_DAY = TERMS[0][0], TERMS[-1][1]
 
 STATUS_MIX = {"published": 84, "draft": 7, "paused": 4, "archived": 5}
 STALE_SHARE = 0.09  # of published offers: assured more than a year before the anchor
@@ -61,6 +57,9 @@ SESSION_TIMES = {
     "evening": ((time(18, 30), time(20, 30)), (time(19, 0), time(21, 0))),
 }
 CANCELLED_SHARE = 0.03
+# Published offers (with dates) that also ran in the year before the anchor: their take-up
+# is the demo's history (app.demo.history). The demo schools' offers always did.
+PAST_RUN_SHARE = 0.2
 LINK_LETTERS = string.ascii_lowercase + string.digits
 
 # The demo schools' own offers: (category, title, contact login, status). Fixed, so the
@@ -140,11 +139,17 @@ class OfferBuilder:
     def __init__(self, world: World, taxonomy: TaxonomyIds):
         self.world = world
         self.rng = world.rng
+        # Dates of sessions come from a Random of their own for each offer: how many school
+        # days a calendar has must not change what else is drawn, so that another anchor
+        # moves the dates and leaves every name and count as it was.
+        self.dates_seed = world.rng.getrandbits(64)
         self.taxonomy = taxonomy
         self.staff = staff_by_org(world)
-        days = _school_days()
-        # Twilights and evenings avoid Fridays.
-        self.days_for = {"any": days, "monday-thursday": [d for d in days if d.weekday() < 4]}
+        # Sessions to come: school days from the week after the anchor to the end of the
+        # second term that starts after it. Twilights and evenings avoid Fridays.
+        self.days_for = _days_for(school_days(world.sessions_from, world.sessions_until))
+        # Last year's runs: school days of the year before the anchor, up to the day before it.
+        self.past_days_for = _days_for(school_days(world.history_from, world.anchor - timedelta(days=1)))
         self._candidates: dict[tuple, tuple[list[tuple[Theme, Title, float]], list[float]]] = {}
         self._roles = {org.id: role for role, entries in world.bodies.items() for org, _ in entries}
         networks = {n["id"]: n["kind"] for n in world.networks}
@@ -284,7 +289,9 @@ class OfferBuilder:
             theme = next(t for t in THEMES if t.category == category)
             title = next(t for t in theme.titles if t.text == text)
             contact = demo_user(self.world, login) if login else None
-            self.add_offer(provider, theme, title, status=status, contact=contact, fresh=True)
+            offer = self.add_offer(provider, theme, title, status=status, contact=contact, fresh=True)
+            if role == "secondary" and category == "ect-induction":
+                self._add_recent_session(offer)
 
     def add_offer(self, provider: Provider, theme: Theme, title: Title, status: str | None = None,
                   contact: dict | None = None, fresh: bool = False) -> dict:
@@ -298,7 +305,8 @@ class OfferBuilder:
         staff = self.staff.get(org.id, Staff())
         contact = contact or _contact(rng, staff)
         offer_id = world.next_id("offers")
-        dates = self._dates(status, stale=not fresh and status == "published" and rng.random() < STALE_SHARE)
+        dates = self._dates(status, stale=not fresh and status == "published" and rng.random() < STALE_SHARE,
+                            demo=org.demo)
         price, unit, capacity = self._price(provider, fmt, mode)
         text = title.text
         if fmt == "network" and org.school is not None and not org.demo and rng.random() < 0.4:
@@ -319,34 +327,61 @@ class OfferBuilder:
         world.offers.append(offer)
         self._add_terms(offer_id, org, theme, title, fmt, delivery, when)
         if mode == "sessions" and (status in ("published", "paused") or (status == "draft" and rng.random() < 0.5)):
-            # The demo schools' dates are in the spring term, so that their journeys still
-            # show upcoming sessions for a while after the anchor.
-            earliest = TERMS[1][0] if org.demo else FIRST_DAY
+            # The demo schools' dates are in the next term, so that their journeys still show
+            # upcoming sessions for a while after the anchor.
+            earliest = self.world.next_term_starts if org.demo else self.world.sessions_from
             self._add_sessions(offer, fmt, delivery, when, earliest, may_cancel=status == "published" and not org.demo)
+        if mode == "sessions" and status == "published" and org.la.code in self.world.history_la_codes:
+            self._add_past_sessions(offer, fmt, delivery, when, always=org.demo)
         return offer
 
-    def _dates(self, status: str, stale: bool) -> dict:
-        rng = self.rng
+    def _add_past_sessions(self, offer: dict, fmt: str, delivery: str, when: str, always: bool) -> None:
+        """The offer's run in the year before the anchor, starting a few weeks after it was published."""
+        earliest = max(self.world.history_from, offer["published_at"].date() + timedelta(days=21))
+        if self.rng.random() < PAST_RUN_SHARE or always:
+            self._add_sessions(offer, fmt, delivery, when, earliest, may_cancel=False, days_for=self.past_days_for,
+                               run="last")
+
+    def _add_recent_session(self, offer: dict) -> None:
+        """One session on the last school day before the anchor's week: its booking waits for the
+        provider to mark it delivered (the demo's provider journey)."""
+        days = [d for d in self.past_days_for["monday-thursday"] if d < self.world.anchor - timedelta(days=2)]
+        series = [row for row in self.world.offer_sessions if row["offer_id"] == offer["id"]]
+        if not days or not series:
+            return
+        start, end = series[0]["starts_at"].time(), series[0]["ends_at"].time()
+        self.world.offer_sessions.append({
+            "id": self.world.next_id("offer_sessions"), "offer_id": offer["id"],
+            "starts_at": datetime.combine(days[-1], start), "ends_at": datetime.combine(days[-1], end),
+            "places": offer["capacity"], "joining_link": None, "note": None, "series_key": None, "cancelled_at": None,
+        })
+
+    def _dates(self, status: str, stale: bool, demo: bool = False) -> dict:
+        rng, anchor, anchor_at = self.rng, self.world.anchor, self.world.anchor_at
         if status == "draft":
-            created = working_moment(rng, ANCHOR - timedelta(days=rng.randint(1, 60)))
+            created = working_moment(rng, anchor - timedelta(days=rng.randint(1, 60)))
             return {"created_at": created, "updated_at": created, "published_at": None,
                     "assured_on": created.date(), "review_on": None}
         if stale:
-            published = working_moment(rng, ANCHOR - timedelta(days=rng.randint(STALE_AFTER_DAYS + 55, 900)))
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(STALE_AFTER_DAYS + 55, 900)))
             assured = published.date() + timedelta(days=rng.randint(0, 40))
         elif status == "archived":
-            published = working_moment(rng, ANCHOR - timedelta(days=rng.randint(200, 800)))
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(200, 800)))
             assured = published.date() + timedelta(days=rng.randint(0, 90))
+        elif demo:
+            # Published a year ago, so that the demo schools have a year of take-up behind them.
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(340, 365)))
+            assured = anchor - timedelta(days=rng.randint(10, 60))
         else:
-            published = working_moment(rng, ANCHOR - timedelta(days=rng.randint(2, 365)))
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(2, 365)))
             # Providers confirm their offers are current every few months; recent most often.
-            assured = max(published.date(), ANCHOR - timedelta(days=round(rng.triangular(0, 240, 20))))
+            assured = max(published.date(), anchor - timedelta(days=round(rng.triangular(0, 240, 20))))
         created = before(rng, published, days=14)
         updated = max(published, datetime.combine(assured, published.time()))
         if status in ("paused", "archived"):
-            updated = max(updated, working_moment(rng, ANCHOR - timedelta(days=rng.randint(1, 60))))
+            updated = max(updated, working_moment(rng, anchor - timedelta(days=rng.randint(1, 60))))
         review = assured + timedelta(days=rng.choice((180, 270, 365))) if rng.random() < 0.35 else None
-        return {"created_at": created, "updated_at": min(updated, ANCHOR_AT), "published_at": published,
+        return {"created_at": created, "updated_at": min(updated, anchor_at), "published_at": published,
                 "assured_on": assured, "review_on": review}
 
     def _price(self, provider: Provider, fmt: str, mode: str) -> tuple[int, str, int]:
@@ -395,9 +430,11 @@ class OfferBuilder:
         for term_id in dict.fromkeys(ids[pair] for pair in wanted):
             self.world.offer_terms.append({"offer_id": offer_id, "term_id": term_id})
 
-    def _add_sessions(self, offer: dict, fmt: str, delivery: str, when: str, earliest: date, may_cancel: bool) -> None:
-        rng, world = self.rng, self.world
-        days = self._series_days(fmt, when, earliest)
+    def _add_sessions(self, offer: dict, fmt: str, delivery: str, when: str, earliest: date, may_cancel: bool,
+                      days_for: dict[str, list[date]] | None = None, run: str = "next") -> list[dict]:
+        rng, world = random.Random(f"{self.dates_seed}:{offer['id']}:{run}"), self.world
+        days = self._series_days(rng, fmt, when, earliest, days_for or self.days_for)
+        added = []
         key = str(uuid.UUID(int=rng.getrandbits(128), version=4)) if len(days) > 1 else None
         slot = "online-twilight" if when == "twilight" and delivery == "online" else when
         start, end = rng.choice(SESSION_TIMES[slot])
@@ -411,27 +448,31 @@ class OfferBuilder:
                 "joining_link": _joining_link(rng) if delivery in ("online", "hybrid") else None,
                 "note": rng.choice(CANCELLED_NOTES) if cancelled else note,
                 "series_key": key,
-                "cancelled_at": self._cancelled_at(offer) if cancelled else None,
+                "cancelled_at": self._cancelled_at(rng, offer) if cancelled else None,
             })
+            added.append(world.offer_sessions[-1])
+        return added
 
-    def _cancelled_at(self, offer: dict) -> datetime:
+    def _cancelled_at(self, rng, offer: dict) -> datetime:
         """Shortly before the anchor, and after the offer was published."""
-        moment = working_moment(self.rng, ANCHOR - timedelta(days=self.rng.randint(1, 6)))
-        return min(max(moment, offer["published_at"] + timedelta(hours=2)), ANCHOR_AT)
+        moment = working_moment(rng, self.world.anchor - timedelta(days=rng.randint(1, 6)))
+        return min(max(moment, offer["published_at"] + timedelta(hours=2)), self.world.anchor_at)
 
-    def _series_days(self, fmt: str, when: str, earliest: date) -> list[date]:
+    def _series_days(self, rng, fmt: str, when: str, earliest: date, days_for: dict[str, list[date]]) -> list[date]:
         """School days for a series: a first date, then the same weekday every interval,
-        stepping past holidays, ending early rather than spilling past the spring term."""
-        rng = self.rng
+        stepping past holidays, ending early rather than spilling past the last of the days."""
         count = rng.choice(SESSION_COUNTS[fmt])
         interval = rng.choice(INTERVALS[fmt])
-        options = self.days_for["monday-thursday" if when in ("twilight", "evening") else "any"]
-        latest = LAST_DAY - timedelta(days=interval * (count - 1))
+        options = days_for["monday-thursday" if when in ("twilight", "evening") else "any"]
+        if not options or options[-1] < earliest:
+            return []
+        last_day = days_for["any"][-1]
+        latest = last_day - timedelta(days=interval * (count - 1))
         low = bisect.bisect_left(options, earliest)
         first = options[low + rng.randrange(max(1, bisect.bisect_right(options, latest) - low))]
         days, day = [], first
-        while len(days) < count and day <= LAST_DAY:
-            if _is_school_day(day):
+        while len(days) < count and day <= last_day:
+            if is_school_day(day):
                 days.append(day)
                 day += timedelta(days=interval)
             else:
@@ -479,23 +520,8 @@ def _contact(rng, staff: Staff) -> dict | None:
     return staff.lead or (staff.teachers[0] if staff.teachers else None)
 
 
-def _school_days() -> list[date]:
-    days = []
-    for start, end in TERMS:
-        day = start
-        while day <= end:
-            if _is_school_day(day):
-                days.append(day)
-            day += timedelta(days=1)
-    return days
-
-
-def _is_school_day(day: date) -> bool:
-    if day.weekday() >= 5:
-        return False
-    if not any(start <= day <= end for start, end in TERMS):
-        return False
-    return not any(start <= day <= end for start, end in HOLIDAYS)
+def _days_for(days: list[date]) -> dict[str, list[date]]:
+    return {"any": days, "monday-thursday": [d for d in days if d.weekday() < 4]}
 
 
 def working_moment(rng, day: date) -> datetime:

@@ -5,7 +5,7 @@ reset gives them one); only the six demo logins share the published demo passwor
 """
 from dataclasses import dataclass
 
-from app.demo.world import ANCHOR_AT, Org, World
+from app.demo.world import Org, World
 from app.services.taxonomy import DESIGNATIONS, SPECIALISMS
 
 DEMO_PASSWORD = "waymark-demo"
@@ -161,7 +161,7 @@ def _user_row(world: World, email: str, name: str, title: str, role: str, org: O
         "id": world.next_id("users"), "email": email, "name": name, "job_title": title,
         "phone": org.phone if org is not None and role in ("school_lead", "coordinator") else None,
         "password_hash": password_hash, "role": role, "organisation_id": org.id if org else None,
-        "session_version": 1, "active": True, "created_at": ANCHOR_AT, "last_login_at": None,
+        "session_version": 1, "active": True, "created_at": world.launched_at, "last_login_at": None,
     }
     world.users.append(row)
     return row

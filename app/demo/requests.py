@@ -12,7 +12,7 @@ from app.demo.request_texts import (
     BROKERAGE_NOTES, NEEDS, OUTCOME_NOTES, RESPONSE_MESSAGES, RESPONSE_MESSAGES_WITHOUT_OFFER, Need,
 )
 from app.demo.schools import DEMO_LA_CODE
-from app.demo.world import ANCHOR, ANCHOR_AT, Org, TaxonomyIds, World
+from app.demo.world import Org, TaxonomyIds, World
 from app.services.taxonomy import CATEGORY_TREE, PHASE_FACET_FOR_SCHOOL_PHASE
 
 REQUESTS_PER_SCHOOL = 0.13
@@ -135,16 +135,16 @@ class RequestBuilder:
             self._add_brokerage(request_id, school, need, dates)
 
     def _dates(self, status: str) -> dict:
-        rng = self.rng
+        rng, anchor, anchor_at = self.rng, self.world.anchor, self.world.anchor_at
         if status == "draft":
-            created = working_moment(rng, ANCHOR - timedelta(days=rng.randint(1, 30)))
+            created = working_moment(rng, anchor - timedelta(days=rng.randint(1, 30)))
             return {"created_at": created, "updated_at": created, "published_at": None, "closed_at": None}
         if status == "closed":
-            published = working_moment(rng, ANCHOR - timedelta(days=rng.randint(90, 330)))
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(90, 330)))
             closed = min(published + timedelta(days=rng.randint(20, 80), hours=rng.randint(1, 6)),
-                         ANCHOR_AT - timedelta(days=1))
+                         anchor_at - timedelta(days=1))
         else:
-            published = working_moment(rng, ANCHOR - timedelta(days=rng.randint(3, 120)))
+            published = working_moment(rng, anchor - timedelta(days=rng.randint(3, 120)))
             closed = None
         created = before(rng, published, days=10)
         return {"created_at": created, "updated_at": closed or published, "published_at": published,
@@ -183,7 +183,7 @@ class RequestBuilder:
 
     def _moment_after(self, dates: dict, low: int, high: int) -> datetime:
         """A working-hours moment some days after publication, before closing (or the anchor)."""
-        published, end = dates["published_at"], dates["closed_at"] or ANCHOR_AT
+        published, end = dates["published_at"], dates["closed_at"] or self.world.anchor_at
         moment = working_moment(self.rng, published.date() + timedelta(days=self.rng.randint(low, high)))
         return max(min(moment, end - timedelta(hours=1)), published + timedelta(minutes=30))
 

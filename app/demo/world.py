@@ -8,13 +8,22 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from app.demo.geography import LocalAuthority
+from app.demo.geography import PARTNERSHIP_SCHOOLS, LocalAuthority
 from app.demo.naming import NameBook
+from app.demo.schoolyear import monday_of, terms_starting_after
 
-# Every date in the demo is measured from here, never from today: the same seed must give
-# the same rows whenever it runs.
-ANCHOR = date(2026, 9, 1)
-ANCHOR_AT = datetime.combine(ANCHOR, time(8, 0))
+# Every date in the demo is measured from an anchor day (by default the Monday of the week
+# it is loaded), never from the clock: the same seed and anchor give the same rows.
+HISTORY_DAYS = 365
+# Sessions to come start the week after the anchor's, so none is already past while the
+# demo is loaded and used in the anchor's week.
+FIRST_SESSION_AFTER = timedelta(days=7)
+# When the partnership began to use Waymark: before every dated row of the demo.
+LAUNCHED_BEFORE = timedelta(days=3 * 365)
+
+
+def default_anchor(today: date) -> date:
+    return monday_of(today)
 
 
 @dataclass(slots=True)
@@ -54,13 +63,13 @@ class Org:
     def point(self) -> tuple[int, int]:
         return self.easting, self.northing
 
-    def row(self) -> dict:
+    def row(self, created_at: datetime) -> dict:
         return {
             "id": self.id, "kind": self.kind, "name": self.name, "slug": self.slug,
             "summary": self.summary, "website": f"https://www.{self.domain}", "email": f"office@{self.domain}",
             "phone": self.phone, "address": self.address, "postcode": self.postcode,
             "easting": self.easting, "northing": self.northing, "la_code": self.la.code,
-            "la_name": self.la.name, "is_member": True, "created_at": ANCHOR_AT, "updated_at": ANCHOR_AT,
+            "la_name": self.la.name, "is_member": True, "created_at": created_at, "updated_at": created_at,
         }
 
     def profile_row(self) -> dict:
@@ -101,6 +110,7 @@ class World:
     scale: Scale
     rng: random.Random
     names: NameBook
+    anchor: date
     las: list[LocalAuthority] = field(default_factory=list)
     orgs: list[Org] = field(default_factory=list)
     # Bodies by role, for the generators that attach schools to them.
@@ -122,6 +132,43 @@ class World:
     demo_orgs: dict[str, Org] = field(default_factory=dict)
     _ids: dict[str, itertools.count] = field(default_factory=dict)
     _schools_by_la: dict[str, list[Org]] = field(default_factory=dict)
+
+    # --- dates, all from the anchor -------------------------------------------------------
+
+    @property
+    def anchor_at(self) -> datetime:
+        """The demo's "now": 08:00 on the anchor day. Everything that has happened is before it."""
+        return datetime.combine(self.anchor, time(8, 0))
+
+    @property
+    def launched_at(self) -> datetime:
+        return self.anchor_at - LAUNCHED_BEFORE
+
+    @property
+    def sessions_from(self) -> date:
+        return self.anchor + FIRST_SESSION_AFTER
+
+    @property
+    def sessions_until(self) -> date:
+        """The end of the second term that starts after the anchor."""
+        return terms_starting_after(self.anchor, 2)[-1].end
+
+    @property
+    def next_term_starts(self) -> date:
+        return terms_starting_after(self.anchor, 1)[0].start
+
+    @property
+    def history_from(self) -> date:
+        return self.anchor - timedelta(days=HISTORY_DAYS)
+
+    @property
+    def history_la_codes(self) -> frozenset[str]:
+        """Where the year of take-up and credits is played (app.demo.history): the whole
+        partnership, or at national scale the partnership's three authorities only, since the
+        services take a few milliseconds a step and 22,000 schools' year would take minutes."""
+        if self.scale.name == "partnership":
+            return frozenset(la.code for la in self.las)
+        return frozenset(PARTNERSHIP_SCHOOLS)
 
     def next_id(self, table: str) -> int:
         return next(self._ids.setdefault(table, itertools.count(1)))
@@ -151,7 +198,7 @@ class World:
     def tables(self) -> list[tuple[str, list[dict]]]:
         """Row lists in foreign-key order."""
         return [
-            ("organisations", [o.row() for o in self.orgs]),
+            ("organisations", [o.row(self.launched_at) for o in self.orgs]),
             ("school_profiles", [o.profile_row() for o in self.orgs if o.school is not None]),
             ("networks", self.networks),
             ("memberships", self.memberships),

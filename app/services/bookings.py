@@ -9,7 +9,8 @@ the booking, so a double click, a retry or a second tab can never hold credits t
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Booking, Offer, OfferSession, Setting, User, WaitlistEntry
@@ -45,6 +46,17 @@ def setting(key: str):
 
 def credits_enabled() -> bool:
     return bool(current_app.config.get("CREDITS_ENABLED", True))
+
+
+def session_clock() -> datetime:
+    """Now on the clock that session times are typed and stored in (the partnership's wall clock).
+
+    Timestamps such as confirmed_at are UTC; session times are not. Comparing a session with
+    utcnow() would be an hour out all summer.
+    """
+    from app.services.offers import local_now
+
+    return local_now()
 
 
 # --- reading ----------------------------------------------------------------------------
@@ -183,7 +195,7 @@ def request_places(actor: User, session_id: int, places: int, note: str | None =
     _bookable_offer(offer, actor)
     if session.cancelled_at is not None:
         raise Invalid("This session has been cancelled.")
-    if session.starts_at <= (now or utcnow()):
+    if session.starts_at <= (now or session_clock()):
         raise Invalid("This session has already started.")
     left = places_left(session)
     if places > left:
@@ -224,7 +236,7 @@ def request_bespoke(actor: User, offer_id: int, days: int, objectives: str, revi
 # --- the lifecycle ----------------------------------------------------------------------
 
 
-def confirm(actor: User, booking_id: int) -> Booking:
+def confirm(actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
     """The booking school's lead confirms: the price is held in escrow. Repeating it is harmless."""
     booking = _lock_booking(booking_id)
     _require_receiving_lead(actor, booking)
@@ -238,7 +250,7 @@ def confirm(actor: User, booking_id: int) -> Booking:
                     key=ledger.new_key("booking", booking.id, "hold"))
     booking.credits = cost
     booking.status = "confirmed"
-    booking.confirmed_at = utcnow()
+    booking.confirmed_at = now or utcnow()
     booking.confirmed_by_id = actor.id
     audit.record(actor, "booking.confirmed", booking, credits=cost)
     _notify_booking(booking, "confirmed", f"Booking confirmed: {booking.offer.title}",
@@ -246,7 +258,7 @@ def confirm(actor: User, booking_id: int) -> Booking:
     return booking
 
 
-def deliver(actor: User, booking_id: int, attended: int | None = None) -> Booking:
+def deliver(actor: User, booking_id: int, attended: int | None = None, *, now: datetime | None = None) -> Booking:
     """The provider confirms delivery (with attendance): held credits move to the provider."""
     booking = _lock_booking(booking_id)
     _require_provider(actor, booking)
@@ -256,14 +268,14 @@ def deliver(actor: User, booking_id: int, attended: int | None = None) -> Bookin
         raise Conflict("Only a confirmed booking can be marked delivered.")
     if attended is not None and (not isinstance(attended, int) or not 0 <= attended <= booking.places):
         raise Invalid(f"Attendance must be between 0 and {booking.places}.", field="attended")
-    if booking.session is not None and booking.session.starts_at > utcnow():
+    if booking.session is not None and booking.session.starts_at > (now or session_clock()):
         raise Invalid("This session has not happened yet.")
     if booking.credits > 0:
         ledger.settle(actor, organisation_id=booking.organisation_id, provider_id=booking.offer.organisation_id,
                       amount=booking.credits, booking_id=booking.id, key=ledger.new_key("booking", booking.id, "settle"))
     booking.status = "delivered"
     booking.attended = attended if attended is not None else booking.places
-    booking.delivered_at = utcnow()
+    booking.delivered_at = now or utcnow()
     booking.delivered_by_id = actor.id
     audit.record(actor, "booking.delivered", booking, attended=booking.attended)
     _notify_booking(booking, "delivered",
@@ -289,6 +301,7 @@ def cancel(actor: User, booking_id: int, reason: str = "", *, now: datetime | No
     if session_id is not None:
         _lock_session(session_id)
     booking = _lock_booking(booking_id)
+    clock = now or session_clock()
     now = now or utcnow()
     by_provider = actor.is_coordinator or _is_lead_of(actor, booking.offer.organisation_id)
     by_receiver = _is_lead_of(actor, booking.organisation_id) or (
@@ -301,7 +314,7 @@ def cancel(actor: User, booking_id: int, reason: str = "", *, now: datetime | No
     if booking.status not in ("requested", "confirmed"):
         raise Conflict(f"This booking is {booking.status_label.lower()}, so it cannot be cancelled.")
     deadline = cancellation_deadline(booking)
-    late = by_receiver and not by_provider and deadline is not None and now > deadline
+    late = by_receiver and not by_provider and deadline is not None and clock > deadline
     policy = setting("late_cancellation_policy") if late else "refund"
     if booking.status == "confirmed":
         _apply_policy(actor, booking, policy, "cancel")
@@ -318,14 +331,14 @@ def cancel(actor: User, booking_id: int, reason: str = "", *, now: datetime | No
     return booking
 
 
-def no_show(actor: User, booking_id: int) -> Booking:
+def no_show(actor: User, booking_id: int, *, now: datetime | None = None) -> Booking:
     booking = _lock_booking(booking_id)
     _require_provider(actor, booking)
     if booking.status == "no_show":
         return booking
     if booking.status != "confirmed":
         raise Conflict("Only a confirmed booking can be recorded as a no-show.")
-    if booking.session is not None and booking.session.starts_at > utcnow():
+    if booking.session is not None and booking.session.starts_at > (now or session_clock()):
         raise Invalid("This session has not happened yet.")
     policy = setting("no_show_policy")
     _apply_policy(actor, booking, policy, "no-show")
@@ -451,3 +464,81 @@ def _notify_booking(booking: Booking, kind: str, message: str, *, to_provider: b
     if to_provider:
         users += [u for u in leads_of(booking.offer.organisation_id) if u not in users]
     notify(users, f"booking_{kind}", message, link=link or f"/bookings/{booking.id}")
+
+
+# --- what the pages may offer (the same rules as the actions above) ----------------------
+
+
+def allowed_actions(viewer: User, booking: Booking, *, now: datetime | None = None) -> set[str]:
+    """The actions this viewer may take on this booking now: a page shows exactly these."""
+    if viewer is None or not viewer.is_authenticated or not can_view(viewer, booking):
+        return set()
+    clock = now or session_clock()
+    provider = viewer.is_coordinator or _is_lead_of(viewer, booking.offer.organisation_id)
+    receiver = _is_lead_of(viewer, booking.organisation_id)
+    actions = set()
+    if booking.status == "requested" and receiver:
+        actions.add("confirm")
+    if booking.status in ("requested", "confirmed") and (
+        provider or receiver or (booking.status == "requested" and booking.requested_by_id == viewer.id)
+    ):
+        actions.add("cancel")
+    started = booking.session is None or booking.session.starts_at <= clock
+    if booking.status == "confirmed" and provider and started:
+        actions.update(("deliver", "no_show"))
+    return actions
+
+
+def cancellation_outlook(viewer: User, booking: Booking, *, now: datetime | None = None) -> dict:
+    """What cancelling now would do, for the page to say before anyone presses the button."""
+    clock = now or session_clock()
+    deadline = cancellation_deadline(booking)
+    by_provider = viewer.is_coordinator or _is_lead_of(viewer, booking.offer.organisation_id)
+    passed = deadline is not None and clock > deadline
+    late = passed and not by_provider
+    policy = setting("late_cancellation_policy") if late else "refund"
+    return {
+        "deadline": deadline,
+        "passed": passed,
+        "late": late,
+        "by_provider": by_provider,
+        "policy": policy if booking.status == "confirmed" and booking.credits > 0 else None,
+    }
+
+
+# --- the offer page: places and joining links for every session in a constant number of queries
+
+
+_PAGE_CACHE = "waymark_bookings_page_cache"
+
+
+def _page_cache() -> dict:
+    return db.session.info.setdefault(_PAGE_CACHE, {})
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_page_cache(session, *args) -> None:
+    # Anything written may change the counts: they are only reused while nothing changes.
+    session.info.pop(_PAGE_CACHE, None)
+
+
+def places_left_on_page(session: OfferSession) -> int:
+    """places_left() for a page that lists many sessions of one offer: one count for all of them."""
+    taken = _page_cache().setdefault("taken", {})
+    if session.id not in taken:
+        ids = {s.id for s in session.offer.sessions} | {session.id}
+        taken.update(places_left_by_session(sorted(ids)))
+    return max(0, session.places - taken[session.id])
+
+
+def school_holds_session(organisation_id: int, session: OfferSession) -> bool:
+    """Whether this school has a confirmed (or delivered) booking on the session."""
+    key = ("holds", organisation_id, session.offer_id)
+    cache = _page_cache()
+    if key not in cache:
+        cache[key] = set(db.session.scalars(select(Booking.session_id).where(
+            Booking.organisation_id == organisation_id, Booking.offer_id == session.offer_id,
+            Booking.status.in_(("confirmed", "delivered")), Booking.session_id.is_not(None))))
+    return session.id in cache[key]

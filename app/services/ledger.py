@@ -139,7 +139,10 @@ def transfer(
         raise IdempotencyConflict(key)
 
     _debit(from_account, amount)
-    db.session.execute(update(Account).where(Account.id == to_account.id).values(balance=Account.balance + amount))
+    # No in-session synchronisation: both balances are expired just below, and evaluating the
+    # update against every Account in the session makes a long batch (a yearly allocation) quadratic.
+    db.session.execute(update(Account).where(Account.id == to_account.id).values(balance=Account.balance + amount)
+                       .execution_options(synchronize_session=False))
     row = Transfer(idempotency_key=key, actor_id=getattr(actor, "id", None), reason=reason or "",
                    invoice_reference=invoice_reference, **content)
     row.entries = [Entry(account_id=from_account.id, amount=-amount), Entry(account_id=to_account.id, amount=amount)]

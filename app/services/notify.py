@@ -47,6 +47,8 @@ def _email_body(message: str, link: str | None) -> str:
 
 @event.listens_for(Session, "after_commit")
 def _send_queued(session):
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released (the ledger flushes in one): the real commit is still to come
     queue = session.info.pop(_QUEUE, None)
     if not queue:
         return

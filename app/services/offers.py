@@ -117,17 +117,25 @@ def organisation_offers(actor, organisation_id: int) -> list[Offer]:
 
 
 def can_see_joining_link(viewer, session: OfferSession) -> bool:
-    """Who sees an online session's joining link.
+    """Who sees an online session's joining link: the provider's own people, coordinators,
+    and people of a school with a confirmed (or delivered) booking on this session."""
+    if is_provider_member(viewer, session.offer) or _is_coordinator(viewer):
+        return True
+    if not _signed_in(viewer) or viewer.organisation_id is None:
+        return False
+    from app.services import bookings
 
-    For now the provider's own people and coordinators. The bookings work extends this
-    with "or the viewer's school holds a confirmed booking on this session".
-    """
-    return is_provider_member(viewer, session.offer) or _is_coordinator(viewer)
+    return bookings.school_holds_session(viewer.organisation_id, session)
 
 
 def places_left(session: OfferSession) -> int:
-    """Places still available on a session. Bookings will subtract the places they hold."""
-    return session.places
+    """Places still available on a session: its places less those booked or kept for a waiting school.
+
+    Counted for all the offer's sessions at once, so an offer page's queries do not grow with its dates.
+    """
+    from app.services import bookings
+
+    return bookings.places_left_on_page(session)
 
 
 def publish_problems(offer: Offer) -> dict[str, str]:

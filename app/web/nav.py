@@ -14,6 +14,8 @@ def navigation(user) -> list[dict]:
     for page in nav_pages():
         items.append({"label": page.nav_label, "url": url_for("pages.show", slug=page.slug), "endpoint": "pages.show"})
     if user is not None and user.is_authenticated:
+        if user.organisation_id is not None or user.is_coordinator:
+            items.append({"label": "Bookings", "url": url_for("bookings.index"), "endpoint": "bookings.index"})
         if user.organisation is not None:
             items.append({"label": "My school", "url": url_for("directory.show", key=user.organisation.directory_key), "endpoint": "directory.show"})
         if user.is_coordinator:
