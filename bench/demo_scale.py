@@ -1,17 +1,19 @@
 """How long the national-scale demo takes to generate and load, table by table.
 
-    .venv/bin/python bench/demo_scale.py [--scale national|partnership] [--seed N] [--keep]
+    .venv/bin/python bench/demo_scale.py [--scale national|partnership] [--seed N] [--anchor YYYY-MM-DD] [--keep]
 
 Builds a fresh SQLite database in a temporary directory (schema from the models), loads
 the demo in one transaction as `flask demo` does, then prints each step's time (with rows
-per second for each table's insert), the total, the row count of every table and a few
-ratios of the catalogue (offers per school, sessions per offer). Not run by the test suite.
+per second for each table's insert, and the year of history played through the services),
+the total, the row count of every table and a few ratios of the catalogue (offers per
+school, sessions per offer). Not run by the test suite.
 """
 import argparse
 import os
 import sys
 import tempfile
 import time
+from datetime import date
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -32,7 +34,7 @@ def main() -> None:
         started = time.perf_counter()
         commit = Stopwatch()
         with write_transaction():
-            report = load_demo(args.scale, args.seed)
+            report = load_demo(args.scale, args.seed, anchor=args.anchor)
             with commit.lap("commit"):
                 db.session.commit()
         wall = time.perf_counter() - started
@@ -52,6 +54,8 @@ def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="national", choices=("national", "partnership"))
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--anchor", type=date.fromisoformat, default=None,
+                        help="the demo's today (default: the Monday of this week)")
     parser.add_argument("--keep", action="store_true", help="keep the database file for a look")
     return parser.parse_args()
 
@@ -79,6 +83,11 @@ def _print_ratios(report) -> None:
           f"sessions per offer {counts['offer_sessions'] / counts['offers']:.2f}, "
           f"facet terms per offer {counts['offer_terms'] / counts['offers']:.1f}, "
           f"requests per school {counts['support_requests'] / report.schools:.3f}")
+    history = report.history
+    print(f"history (anchor {report.anchor}): {history.steps:,} steps through the services, "
+          f"{sum(history.bookings.values()):,} bookings {dict(sorted(history.bookings.items()))}, "
+          f"waiting list {dict(sorted(history.waitlist.items()))}, {history.transfers:,} transfers, "
+          f"{history.withdrawn_for_credits} requests withdrawn for want of credits")
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def credits_grant():
             count = len(result.transfers)
             return _done(result, f"Granted {form.amount.data:,} seed credits to each of {count:,} "
                                  f"school{'s' if count != 1 else ''} ({result.credits:,} in all).")
-    selected = form.schools.data if request.method == "POST" else (search.schools.data or [])
+    selected = (form.schools.data if request.method == "POST" else search.schools.data) or []
     chosen, matches, total = credit_service.search_schools(
         q=search.q.data or "", la_code=search.la.data if not search.la.errors else "",
         selected=[i for i in selected if isinstance(i, int) and i > 0],

@@ -112,7 +112,7 @@ def _booking_panel_for(page, failed=None) -> PanelView:
     # school already waiting, shows that instead.
     for row in panel.bookable:
         sid = row.session.id
-        if sid in panel.waiting and panel.waiting[sid].status == "offered":
+        if panel.place_kept(panel.waiting.get(sid)):
             continue
         form = failed_form if failed_key == ("book", sid) else BookPlacesForm(formdata=None, prefix=f"book-{sid}")
         form.places.choices = places_choices(min(row.places_left, bookings.MAX_PLACES), price)

@@ -139,7 +139,9 @@ class OrganisationPickForm(FlaskForm):
 
 
 class ToolForm(FlaskForm):
+    # Made when the form is drawn; sent back with it, so the same form sent twice is one transfer.
     request_key = HiddenField(default=_new_key, filters=[clean_text], validators=[
+        InputRequired("This form has expired. Reload the page and try again."),
         Regexp(r"^[0-9a-f]{32}$", message="This form has expired. Reload the page and try again."),
     ])
 

@@ -106,7 +106,11 @@ def _preset_urls(org, query: _Query, today: date) -> dict[str, str]:
 
 def _picker(org):
     form = OrganisationPickForm(formdata=None, organisation=org.id if org else None)
-    form.organisation.choices = choices([("", "Choose…"), *credits.organisation_choices(members_only=False)])
+    # With credits on, only organisations with an account have a statement to show.
+    options = credits.organisations_with_accounts() if _enabled() else credits.organisation_choices(members_only=False)
+    if org is not None and (org.id, org.name) not in options:
+        options = sorted([*options, (org.id, org.name)], key=lambda option: option[1])
+    form.organisation.choices = choices([("", "Choose…"), *options])
     return form
 
 

@@ -132,6 +132,8 @@ class HistoryReport:
 
 
 class History:
+    """Plans the year as timed steps (plan), then plays them through the services (play)."""
+
     def __init__(self, world: World, taxonomy: TaxonomyIds):
         self.world = world
         self.rng = world.rng
@@ -198,7 +200,7 @@ class History:
             self.at(when, self.issue, "purchase", school, amount, ledger.new_key("purchase", invoice),
                     f"Bought {amount} credits", invoice)
             if index == 1:
-                # Recorded as 50, invoiced for 45: a coordinator corrects it with a reason.
+                # Recorded 5 credits more than the invoice: a coordinator corrects it, with the reason.
                 self.at(when + timedelta(days=3, hours=2), self.adjust, school, -5,
                         f"Invoice {invoice} was for {amount - 5} credits, not {amount}: corrected.")
         host = rng.choice([s for s in self.bookers if not s.demo])

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import Booking, Offer, OfferSession, Organisation, Transfer, User, WaitlistEntry
+from app.models.base import utcnow
 from app.models.bookings import BOOKING_STATUSES
 from app.services import bookings
 from app.services.errors import NotAllowed
@@ -220,6 +221,11 @@ class Panel:
     my_bookings: dict[int | None, list[Booking]] = field(default_factory=dict)
     waiting: dict[int, WaitlistEntry] = field(default_factory=dict)
     is_lead: bool = False
+
+    def place_kept(self, entry: WaitlistEntry | None) -> bool:
+        """A place offered to the school and still within its time (expiry is a UTC timestamp)."""
+        return bool(entry is not None and entry.status == "offered"
+                    and (entry.offer_expires_at is None or entry.offer_expires_at > utcnow()))
 
 
 def booking_panel(viewer, offer: Offer, session_rows: list, *, now: datetime | None = None) -> Panel:

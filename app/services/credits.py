@@ -125,6 +125,15 @@ def organisation_choices(members_only: bool = True) -> list[tuple[int, str]]:
     return [(row.id, row.name) for row in db.session.execute(query)]
 
 
+def organisations_with_accounts() -> list[tuple[int, str]]:
+    """Organisations that have ever held credits: the ones with a statement to look at."""
+    return [(row.id, row.name) for row in db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .join(Account, Account.organisation_id == Organisation.id)
+        .order_by(Organisation.name, Organisation.id)
+    )]
+
+
 def local_authorities() -> list[tuple[str, str]]:
     rows = db.session.execute(
         select(Organisation.la_code, func.max(Organisation.la_name))
@@ -490,9 +499,9 @@ def list_transfers(*, organisation_id: int | None = None, q: str = "", kind: str
     if organisation_id:
         conditions.append(or_(from_acc.organisation_id == organisation_id, to_acc.organisation_id == organisation_id,
                               Transfer.escrow_owner_id == organisation_id))
-    if q:
-        pattern = f"%{q.strip()}%"
-        conditions.append(or_(from_org.name.ilike(pattern), to_org.name.ilike(pattern)))
+    if q and q.strip():
+        conditions.append(or_(from_org.name.icontains(q.strip(), autoescape=True),
+                              to_org.name.icontains(q.strip(), autoescape=True)))
     if kind:
         if kind not in TRANSFER_KINDS:
             raise Invalid("Choose a kind of transfer from the list.", field="kind")
@@ -889,7 +898,7 @@ def search_schools(q: str = "", la_code: str = "", selected: list[int] | None = 
     )) if selected else []
     query = select(Organisation.id, Organisation.name, Organisation.la_name).where(Organisation.is_member.is_(True))
     if q.strip():
-        query = query.where(Organisation.name.ilike(f"%{q.strip()}%"))
+        query = query.where(Organisation.name.icontains(q.strip(), autoescape=True))
     if la_code:
         query = query.where(Organisation.la_code == la_code)
     if selected:

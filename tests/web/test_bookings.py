@@ -213,7 +213,7 @@ def test_a_failed_htmx_booking_answers_with_the_panel_only(client, login, world)
     response = client.post(book_url(world), data=book_data(world["session"], "0"), headers=HTMX)
     html = text_of(response)
     assert response.status_code == 200
-    assert html.lstrip().startswith("{#") is False and "<html" not in html
+    assert html.lstrip().startswith('<section id="booking-panel"') and "<html" not in html
     assert 'id="booking-panel"' in html and "Choose between 1 and 50 places" in html
 
 
@@ -305,6 +305,28 @@ def test_an_offered_place_is_shown_with_its_expiry_and_can_be_taken(client, logi
     booking = db.session.scalars(select(Booking).where(Booking.organisation_id == world["buyer"].id)).one()
     assert response.status_code == 303 and response.headers["Location"] == f"/bookings/{booking.id}"
     assert booking.status == "requested"
+
+
+def test_the_offer_page_offers_a_kept_place_until_it_lapses(client, login, world):
+    first = requested(world, places=3, who="other_teacher")
+    entry = bookings.join_waitlist(world["teacher"], world["session"].id, 1)
+    db.session.commit()
+    bookings.cancel(world["other_teacher"], first.id)
+    db.session.commit()
+    login(world["teacher"])
+    panel = panel_of(text_of(client.get(f"/offers/{world['offer'].id}")))
+    assert "A place has come free for your school" in panel
+    assert f"/waitlist/{entry.id}/accept" in form_actions(panel)
+    db.session.refresh(entry)
+    entry.offer_expires_at = entry.offered_at - timedelta(minutes=1)
+    db.session.commit()
+    panel = panel_of(text_of(client.get(f"/offers/{world['offer'].id}")))
+    assert f"/waitlist/{entry.id}/accept" not in form_actions(panel)
+    response = client.post(f"/waitlist/{entry.id}/accept")
+    assert response.status_code == 303 and response.headers["Location"] == "/bookings"
+    assert "The time to take this place has passed." in text_of(client.get("/bookings"))
+    assert db.session.scalar(select(func.count()).select_from(Booking).where(
+        Booking.organisation_id == world["buyer"].id)) == 0
 
 
 def test_another_schools_waiting_list_place_cannot_be_taken(client, login, world):
