@@ -34,7 +34,9 @@ from app.services import bookings, credits, ledger, notify
 BOOKINGS_PER_PAST_SESSION = (0, 1, 1, 1, 2)
 PLACES = (1, 1, 1, 1, 2, 2, 3)
 PAST_FATES = {"delivered": 80, "no_show": 4, "cancelled_early": 7, "cancelled_late": 4, "withdrawn": 5}
-# Sessions to come within this many days of the anchor already have bookings.
+# Schools book up to this many days ahead (at least a week ahead).
+BOOKED_UP_TO = 60
+# Sessions to come within this many days of the first one after the anchor already have bookings.
 BOOKED_AHEAD_DAYS = 35
 BOOKINGS_PER_FUTURE_SESSION = (0, 0, 0, 0, 1, 1)
 FUTURE_FATES = {"confirmed": 55, "requested": 30, "cancelled_early": 10, "withdrawn": 5}
@@ -168,6 +170,11 @@ class History:
         self.year_label = f"{self.year}-{(self.year + 1) % 100:02d}"
         self.allocated_at = datetime.combine(autumn.start, time(8, 30))
         self.invoice_numbers = iter(range(101, 10_000))
+        # Sessions to come up to here already have bookings: the first weeks of term after the
+        # anchor (counted from the first school day, so that a holiday anchor has them too).
+        first = min((r["starts_at"] for rows in self.sessions_by_offer.values() for r in rows
+                     if r["starts_at"] >= self.anchor_at), default=self.anchor_at)
+        self.horizon = max(first, self.anchor_at) + timedelta(days=BOOKED_AHEAD_DAYS)
         self.stories: list[Story] = []
 
     # --- scheduling ----------------------------------------------------------------------
@@ -259,8 +266,8 @@ class History:
                 self.plan_booking(school, row, fate)
 
     def plan_sessions_to_come(self) -> None:
-        rng, horizon = self.rng, self.anchor_at + timedelta(days=BOOKED_AHEAD_DAYS)
-        for row in self._all_sessions(lambda r: self.anchor_at <= r["starts_at"] < horizon):
+        rng = self.rng
+        for row in self._all_sessions(lambda r: self.anchor_at <= r["starts_at"] < self.horizon):
             offer = self.offers[row["offer_id"]]
             for school in self._receivers(offer, rng.choice(BOOKINGS_PER_FUTURE_SESSION)):
                 self.plan_booking(school, row, weighted(rng, FUTURE_FATES))
@@ -273,12 +280,16 @@ class History:
         if places < 1 or school.id == offer["organisation_id"] or (school.id, row["id"]) in self.booked:
             return None
         start = row["starts_at"]
-        requested = self._moment(max(start - timedelta(days=45), offer["published_at"] + timedelta(days=1),
-                                     self.allocated_at + timedelta(days=1)),
-                                 min(start - timedelta(days=7), self.anchor_at - timedelta(days=2)))
-        confirmed = requested + timedelta(hours=rng.randint(2, 80))
+        low = max(start - timedelta(days=BOOKED_UP_TO), offer["published_at"] + timedelta(days=1),
+                  self.allocated_at + timedelta(days=1))
+        high = min(start - timedelta(days=7), self.anchor_at - timedelta(days=2))
+        if fate == "requested":
+            # Still waiting for its lead: asked in the last few days, not weeks ago.
+            low, high = max(low, self.anchor_at - timedelta(days=6)), min(start - timedelta(days=2), self.anchor_at)
+        requested = self._moment(low, high - timedelta(hours=1))
+        confirmed = office_hours(requested + timedelta(hours=rng.randint(2, 80)))
         deadline = start - timedelta(days=offer["cancellation_days"])
-        if requested >= start - timedelta(days=2) or requested < self.allocated_at:
+        if not self.allocated_at <= requested < min(start - timedelta(days=2), self.anchor_at):
             return None
         if fate not in ("requested", "withdrawn") and confirmed >= min(start, self.anchor_at):
             fate = "requested" if start > self.anchor_at else None
@@ -291,18 +302,21 @@ class History:
         self.stories.append(story)
         self.at(requested, self.request, story)
         if fate == "withdrawn":
-            self.at(requested + timedelta(hours=rng.randint(3, 40)), self.cancel, story, "requester",
-                    rng.choice(WITHDRAWN_REASONS))
+            withdrawn = office_hours(requested + timedelta(hours=rng.randint(3, 40)))
+            self.at(max(requested, min(withdrawn, self.anchor_at - timedelta(hours=1))), self.cancel, story,
+                    "requester", rng.choice(WITHDRAWN_REASONS))
             return story
         if fate == "requested":
             return story
         self.at(confirmed, self.confirm, story)
-        after = row["ends_at"] + timedelta(hours=rng.randint(1, 70))
+        after = office_hours(row["ends_at"] + timedelta(hours=rng.randint(1, 70)))
         if fate == "cancelled_early" and confirmed < deadline - timedelta(hours=2):
             when = self._moment(confirmed + timedelta(hours=1), min(deadline, self.anchor_at) - timedelta(hours=1))
             self.at(when, self.cancel, story, "lead", rng.choice(EARLY_REASONS))
         elif fate == "cancelled_late" and deadline < start - timedelta(hours=3) and confirmed < deadline:
-            self.at(start - timedelta(hours=rng.randint(2, 20)), self.cancel, story, "lead", rng.choice(LATE_REASONS))
+            late = office_hours(start - timedelta(hours=rng.randint(2, 20)))
+            late = late if deadline < late < start else start - timedelta(hours=2)
+            self.at(late, self.cancel, story, "lead", rng.choice(LATE_REASONS))
         elif fate in ("delivered", "no_show", "cancelled_early", "cancelled_late") and after < self.anchor_at:
             self.at(after, self.no_show if fate == "no_show" else self.deliver, story)
         return story
@@ -351,10 +365,10 @@ class History:
         if fate == "withdrawn":
             self.at(requested + timedelta(days=1), self.cancel, story, "requester", rng.choice(WITHDRAWN_REASONS))
         elif fate in ("delivered", "ongoing"):
-            confirmed = requested + timedelta(hours=rng.randint(4, 72))
+            confirmed = office_hours(requested + timedelta(hours=rng.randint(4, 72)))
             self.at(min(confirmed, self.anchor_at - timedelta(hours=1)), self.confirm, story)
             if fate == "delivered":
-                done = confirmed + timedelta(weeks=rng.randint(3, 7))
+                done = office_hours(confirmed + timedelta(weeks=rng.randint(3, 7)))
                 self.at(min(done, self.anchor_at - timedelta(days=1)), self.deliver, story)
 
     # --- the waiting list ------------------------------------------------------------------
@@ -383,7 +397,7 @@ class History:
             requested = self._moment(self.anchor_at - timedelta(days=30), self.anchor_at - timedelta(days=20))
             self.stories.append(story)
             self.at(requested, self.request, story)
-            self.at(requested + timedelta(hours=rng.randint(2, 30)), self.confirm, story, False)
+            self.at(office_hours(requested + timedelta(hours=rng.randint(2, 30))), self.confirm, story, False)
             full.append(story)
         self.booked_places[row["id"]] = row["places"]
         waiting = takers[row["places"]:]
@@ -409,15 +423,17 @@ class History:
         """`spread` sessions the school could take, for its staff or its leaders, spaced over the
         past year or the weeks to come, on offers it has not booked yet."""
         takes = SCHOOL_TAKES[school.school.phase]
-        horizon = self.anchor_at + timedelta(days=BOOKED_AHEAD_DAYS)
         rows = self._all_sessions(lambda r: (r["starts_at"] < self.anchor_at - timedelta(days=7) if past
-                                             else self.anchor_at < r["starts_at"] < horizon))
+                                             else self.anchor_at < r["starts_at"] < self.horizon))
         rows = [r for r in rows if self.offers[r["offer_id"]]["organisation_id"] != school.id
                 and takes & self.phases.get(r["offer_id"], set())
                 and self._meant_for(r["offer_id"]) == audiences
                 and not any((school.id, other["id"]) in self.booked for other in self.sessions_by_offer[r["offer_id"]])
                 and self.orgs[self.offers[r["offer_id"]]["organisation_id"]].la.code == school.la.code
-                and r["starts_at"] - timedelta(days=45) > self.allocated_at]
+                and r["starts_at"] - timedelta(days=BOOKED_UP_TO) > self.allocated_at
+                # Bookable before the anchor: in reach, and the offer already published.
+                and r["starts_at"] - timedelta(days=BOOKED_UP_TO) < self.anchor_at - timedelta(days=3)
+                and self.offers[r["offer_id"]]["published_at"] < self.anchor_at - timedelta(days=3)]
         if not rows:
             return []
         picked, offers_seen = [], set()
@@ -610,6 +626,18 @@ def _offer_terms(world: World, taxonomy: TaxonomyIds, facet: str) -> dict[int, s
         if slug:
             found.setdefault(row["offer_id"], set()).add(slug)
     return found
+
+
+def office_hours(moment: datetime) -> datetime:
+    """The moment, or the next working one if it falls at night or at a weekend: people confirm
+    and mark bookings between 07:00 and 19:00 on weekdays."""
+    if moment.hour >= 19:
+        moment = (moment + timedelta(days=1)).replace(hour=moment.hour - 11)
+    elif moment.hour < 7:
+        moment = moment.replace(hour=moment.hour + 8)
+    while moment.weekday() >= 5:
+        moment += timedelta(days=1)
+    return moment
 
 
 def _chunks(ids: list[int], size: int = 900):

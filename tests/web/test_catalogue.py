@@ -293,9 +293,13 @@ def test_query_count_does_not_grow(client, make_offer, make_school, make_user, l
     login(make_user(role="school_lead", organisation=make_school(easting=400000, northing=200000)))
     terms = {"phase": ["primary", "secondary"], "delivery": ["online"], "format": ["course"], "audience": ["teacher"]}
 
+    # A provider within the 500 km filter, whatever the factories' running counter has reached.
+    near = make_school(easting=401000, northing=201000)
+
     def add(n):
         for i in range(n):
-            make_offer(category_slug="maths-mastery", terms=terms, sessions=2, assured_on=None if i % 2 else date.today())
+            make_offer(organisation=near, category_slug="maths-mastery", terms=terms, sessions=2,
+                       assured_on=None if i % 2 else date.today())
 
     add(3)
     few = [_count_queries(client, url) for url in URLS]
