@@ -29,7 +29,7 @@ from app.models import (
 from app.services import bookings, credits, ledger, notify
 
 # Volumes are set by time: every step goes through the services (a few milliseconds each),
-# and the partnership must load in a few seconds: about 250 bookings for its 300 schools.
+# and the partnership must load in seconds: about 230 bookings for its 300 schools.
 # A past session's bookings: how many schools, how many places each, and what became of them.
 BOOKINGS_PER_PAST_SESSION = (0, 1, 1, 1, 2)
 PLACES = (1, 1, 1, 1, 2, 2, 3)
@@ -41,7 +41,7 @@ BOOKED_AHEAD_DAYS = 35
 BOOKINGS_PER_FUTURE_SESSION = (0, 0, 0, 0, 1, 1)
 FUTURE_FATES = {"confirmed": 55, "requested": 30, "cancelled_early": 10, "withdrawn": 5}
 # Bespoke support agreed over the year, per school in the history's area.
-BESPOKE_PER_SCHOOL = 0.06
+BESPOKE_PER_SCHOOL = 0.05
 PURCHASERS = 6
 SEED_GRANTS = 4
 SEED_CREDITS = 15

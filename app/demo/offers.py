@@ -59,7 +59,7 @@ SESSION_TIMES = {
 CANCELLED_SHARE = 0.03
 # Published offers (with dates) that also ran in the year before the anchor: their take-up
 # is the demo's history (app.demo.history). The demo schools' offers always did.
-PAST_RUN_SHARE = 0.2
+PAST_RUN_SHARE = 0.15
 LINK_LETTERS = string.ascii_lowercase + string.digits
 
 # The demo schools' own offers: (category, title, contact login, status). Fixed, so the
