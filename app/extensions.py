@@ -69,10 +69,11 @@ def _sqlite_on_connect(dbapi_connection, connection_record):
     # Take BEGIN out of pysqlite's hands so that the "begin" listener decides its kind.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: even switching to WAL may have to wait for another connection.
+    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
 

@@ -39,5 +39,6 @@ def run_worker(database_uri: str, worker: int, organisation_ids: list[int], oper
                 db.session.rollback()
                 message = str(error).lower()
                 outcome["locked" if "locked" in message or "deadlock" in message else "other"] += 1
+                outcome.setdefault("messages", []).append(str(error)[:300])
         db.engine.dispose()
     return outcome
