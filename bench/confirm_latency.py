@@ -352,6 +352,7 @@ def bench(engine: str, args) -> None:
         leads, facts = prepare(uri, outbox, args.clients, args.per_client)
         for name, value in facts.items():
             print(f"   {name}: {value:.1f} s" if isinstance(value, float) else f"   {name}: {value:,}")
+        load_before = os.getloadavg()[0]
         process, port = start_gunicorn(uri, outbox, args.workers, args.worker_class, args.threads,
                                        args.access_log and f"{args.access_log}.{engine}")
         clients, wall = run_clients(leads, port, args.time_limit, args.interval)
@@ -368,6 +369,8 @@ def bench(engine: str, args) -> None:
             print(f"   latency ms: p50 {percentile(ms, 50):.0f}  p95 {percentile(ms, 95):.0f}  "
                   f"p99 {percentile(ms, 99):.0f}  max {max(ms):.0f}  mean {statistics.mean(ms):.0f}")
         print(f"   errors: {len(errors)}" + (f" (first: {', '.join(errors[:5])})" if errors else ""))
+        # The machine's load average around the run: other work on it lengthens every figure.
+        print(f"   load average: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
         result = check(uri, outbox, leads)
         for name, value in result.items():
             if name != "verify output":

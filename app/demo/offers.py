@@ -2,8 +2,10 @@
 
 Most schools offer one thing or nothing; alliance leads, hubs, trusts and LA services offer
 many (the seeds' picture of who gives support). Each offer comes from a theme in
-offer_texts, fitted to its provider's phase, and sessions fall on school days of the two
-terms after the anchor. A few offers are deliberately stale (not assured for a year).
+offer_texts, fitted to its provider's phase, and sessions fall on school days from the week
+after the anchor to the end of the second term that starts after it; some published offers
+also ran in the year before it (their take-up is app.demo.history). A few offers are
+deliberately stale (not assured for a year).
 """
 import bisect
 import itertools
@@ -431,10 +433,9 @@ class OfferBuilder:
             self.world.offer_terms.append({"offer_id": offer_id, "term_id": term_id})
 
     def _add_sessions(self, offer: dict, fmt: str, delivery: str, when: str, earliest: date, may_cancel: bool,
-                      days_for: dict[str, list[date]] | None = None, run: str = "next") -> list[dict]:
+                      days_for: dict[str, list[date]] | None = None, run: str = "next") -> None:
         rng, world = random.Random(f"{self.dates_seed}:{offer['id']}:{run}"), self.world
         days = self._series_days(rng, fmt, when, earliest, days_for or self.days_for)
-        added = []
         key = str(uuid.UUID(int=rng.getrandbits(128), version=4)) if len(days) > 1 else None
         slot = "online-twilight" if when == "twilight" and delivery == "online" else when
         start, end = rng.choice(SESSION_TIMES[slot])
@@ -450,8 +451,6 @@ class OfferBuilder:
                 "series_key": key,
                 "cancelled_at": self._cancelled_at(rng, offer) if cancelled else None,
             })
-            added.append(world.offer_sessions[-1])
-        return added
 
     def _cancelled_at(self, rng, offer: dict) -> datetime:
         """Shortly before the anchor, and after the offer was published."""

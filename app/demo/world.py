@@ -1,7 +1,7 @@
 """The demo world being built: plain records and row lists, before anything touches the database.
 
 Generators append to a World in a fixed order, drawing only from its Random, so one seed
-always gives the same rows with the same ids. Rows are dicts ready for a bulk insert.
+and anchor always give the same rows with the same ids. Rows are dicts ready for a bulk insert.
 """
 import itertools
 import random
