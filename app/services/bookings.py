@@ -81,7 +81,7 @@ def places_left(session: OfferSession) -> int:
     return max(0, session.places - places_taken(session.id))
 
 
-def places_left_by_session(session_ids: list[int]) -> dict[int, int]:
+def places_taken_by_session(session_ids: list[int]) -> dict[int, int]:
     """Places taken for many sessions in two queries (for offer pages and lists)."""
     if not session_ids:
         return {}
@@ -529,7 +529,7 @@ def places_left_on_page(session: OfferSession) -> int:
     taken = _page_cache().setdefault("taken", {})
     if session.id not in taken:
         ids = {s.id for s in session.offer.sessions} | {session.id}
-        taken.update(places_left_by_session(sorted(ids)))
+        taken.update(places_taken_by_session(sorted(ids)))
     return max(0, session.places - taken[session.id])
 
 
