@@ -118,7 +118,7 @@ def prepare(uri: str, outbox: str, clients: int, per_client: int) -> tuple[list[
                        OfferSession.starts_at > now + timedelta(days=1))
                 .order_by(OfferSession.starts_at, OfferSession.id)
             ).all()
-            taken = bookings.places_left_by_session([s.id for s in sessions])  # (places taken, despite the name)
+            taken = bookings.places_taken_by_session([s.id for s in sessions])
             left = {s.id: s.places - taken[s.id] for s in sessions}
             result = []
             for lead in chosen:

@@ -16,7 +16,9 @@ from app.models.people import (
     User,
 )
 from app.models.bookings import Booking, Notification, Setting, WaitlistEntry
+from app.models.feedback import Feedback, ImpactFollowUp, ModerationEvent, QualityScore
 from app.models.ledger import Account, Entry, Transfer
+from app.models.mail import OutgoingMail
 from app.models.offers import Offer, OfferSession
 from app.models.requests import Brokerage, RequestResponse, SupportRequest
 from app.models.taxonomy import Category, FacetTerm
@@ -31,6 +33,11 @@ __all__ = [
     "Setting",
     "WaitlistEntry",
     "Brokerage",
+    "Feedback",
+    "ImpactFollowUp",
+    "ModerationEvent",
+    "OutgoingMail",
+    "QualityScore",
     "Category",
     "Designation",
     "ExpertProfile",

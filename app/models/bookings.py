@@ -35,6 +35,7 @@ class Booking(db.Model):
         Index("ix_bookings_session_id_status", "session_id", "status"),
         Index("ix_bookings_organisation_id_status", "organisation_id", "status"),
         Index("ix_bookings_offer_id_status", "offer_id", "status"),
+        Index("uq_bookings_request_key", "request_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +64,8 @@ class Booking(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column()
     cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    # The one-time key of the form that asked for it: a double-submitted form books once.
+    request_key: Mapped[str | None] = mapped_column(String(64))
 
     offer: Mapped["Offer"] = relationship()  # noqa: F821
     session: Mapped["OfferSession | None"] = relationship()  # noqa: F821
