@@ -88,6 +88,9 @@ class IsolatedClient(FlaskClient):
 
     def open(self, *args, **kwargs):
         db.session.commit()  # the request sees what the test wrote
+        # Buffered, as a server reads the whole answer: that runs the response's close
+        # callbacks (mail is delivered there, after the response has gone).
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             response = super().open(*args, **kwargs)
         db.session.commit()  # end the test's snapshot: it then sees what the request wrote

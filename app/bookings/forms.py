@@ -1,11 +1,12 @@
 """Forms for booking: places on a session, the waiting list, bespoke support, and the actions on
 a booking (cancel with a reason, delivery with attendance). Ranges and lengths are checked here
 so each field has its own message; who may do what is decided by app.services.bookings."""
+import uuid
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import Length, Optional, StopValidation, ValidationError
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import Length, Optional, Regexp, StopValidation, ValidationError
 
 from app.models.bookings import BOOKING_STATUSES
 from app.services.bookings import MAX_DAYS, MAX_PLACES
@@ -58,9 +59,16 @@ def places_choices(most: int, price: int | None = None):
     return choices
 
 
+def request_key_field():
+    """A one-time key sent with a booking form: the same form sent twice books once."""
+    return HiddenField(default=lambda: uuid.uuid4().hex, validators=[
+        Optional(), Regexp(r"^[0-9a-f]{32}$", message="This form has expired. Reload the page and try again.")])
+
+
 class BookPlacesForm(FlaskForm):
     """Places on one session (the id prefix keeps several on one page apart)."""
 
+    request_key = request_key_field()
     places = SelectField("Places", coerce=int_or_none, validate_choice=False,
                          validators=[WholeNumber(1, MAX_PLACES, f"Choose between 1 and {MAX_PLACES} places")])
     note = TextAreaField("Note for the provider (optional)", filters=[clean_text],
@@ -73,6 +81,7 @@ class WaitlistForm(FlaskForm):
 
 
 class BespokeForm(FlaskForm):
+    request_key = request_key_field()
     days = IntegerField("Days of support", validators=[WholeNumber(1, MAX_DAYS, f"Enter a whole number of days from 1 to {MAX_DAYS}")])
     objectives = TextAreaField("What should the support achieve?", filters=[clean_text],
                                validators=[max_length(MAX_OBJECTIVES, "The objectives")])

@@ -153,7 +153,8 @@ def request_places(offer_id, session_id):
     form = BookPlacesForm(prefix=f"book-{session_id}")
     if form.validate_on_submit():
         try:
-            booking = bookings.request_places(current_actor(), session_id, form.places.data, form.note.data)
+            booking = bookings.request_places(current_actor(), session_id, form.places.data, form.note.data,
+                                                  request_key=form.request_key.data or None)
         except (Invalid, Conflict) as error:
             show_service_error(form, error)
         else:
@@ -198,7 +199,8 @@ def request_bespoke(offer_id):
     if form.validate_on_submit():
         try:
             booking = bookings.request_bespoke(current_actor(), offer_id, form.days.data, form.objectives.data,
-                                               form.review_on.data, form.note.data)
+                                               form.review_on.data, form.note.data,
+                                               request_key=form.request_key.data or None)
         except (Invalid, Conflict) as error:
             show_service_error(form, error)
         else:

@@ -21,6 +21,9 @@ def healthz():
     code = 200
     try:
         db.session.execute(text("SELECT 1"))
+        from app.services.mail import backlog
+
+        status["mail"] = backlog()
     except Exception as exc:  # the point of a health check is to report, not to raise
         status["database"] = f"error: {type(exc).__name__}"
         code = 503

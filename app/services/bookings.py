@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -186,11 +187,53 @@ def price_for(offer: Offer, places: int, days: int | None) -> int:
 # --- requesting -------------------------------------------------------------------------
 
 
-def request_places(actor: User, session_id: int, places: int, note: str | None = None, *, now: datetime | None = None) -> Booking:
+def _already_requested(actor: User, request_key: str | None, **same) -> Booking | None:
+    """The booking an earlier submission of the same form made, if any.
+
+    Each booking form carries a one-time key: a form sent twice (a double click without
+    JavaScript, a retried POST) returns the first booking instead of making a second.
+    """
+    if not request_key:
+        return None
+    if len(request_key) > 64:
+        raise Invalid("This form has expired. Reload the page and try again.")
+    existing = db.session.scalar(select(Booking).where(Booking.request_key == request_key))
+    if existing is None:
+        return None
+    if existing.requested_by_id != actor.id or any(getattr(existing, k) != v for k, v in same.items()):
+        raise Conflict("This form was already used for another booking. Reload the page and try again.")
+    return existing
+
+
+def _add_booking(booking: Booking) -> Booking:
+    """Insert a new booking. Returns it, or the twin that a concurrent submission of the same
+    form (same request key) committed first."""
+    db.session.add(booking)
+    if booking.request_key is None:
+        db.session.flush()
+        return booking
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        if booking in db.session:
+            db.session.expunge(booking)
+        twin = db.session.scalar(select(Booking).where(Booking.request_key == booking.request_key))
+        if twin is None:
+            raise
+        return twin
+    return booking
+
+
+def request_places(actor: User, session_id: int, places: int, note: str | None = None, *, now: datetime | None = None,
+                   request_key: str | None = None) -> Booking:
     _require_member(actor)
     if not isinstance(places, int) or not 1 <= places <= MAX_PLACES:
         raise Invalid(f"Ask for between 1 and {MAX_PLACES} places.", field="places")
     session = _lock_session(session_id)
+    earlier = _already_requested(actor, request_key, session_id=session_id, places=places)
+    if earlier is not None:
+        return earlier
     offer = session.offer
     _bookable_offer(offer, actor)
     if session.cancelled_at is not None:
@@ -202,17 +245,21 @@ def request_places(actor: User, session_id: int, places: int, note: str | None =
         raise SessionFull(left)
     booking = Booking(offer_id=offer.id, session_id=session.id, organisation_id=actor.organisation_id,
                       requested_by_id=actor.id, places=places, note=(note or "").strip() or None,
-                      status="requested", credits=0)
-    db.session.add(booking)
-    db.session.flush()
+                      status="requested", credits=0, request_key=request_key or None)
+    saved = _add_booking(booking)
+    if saved is not booking:  # the locked session row makes this all but impossible; kept for safety
+        return saved
     audit.record(actor, "booking.requested", booking, places=places)
     _notify_requested(booking)
     return booking
 
 
 def request_bespoke(actor: User, offer_id: int, days: int, objectives: str, review_on: date | None,
-                    note: str | None = None) -> Booking:
+                    note: str | None = None, *, request_key: str | None = None) -> Booking:
     _require_member(actor)
+    earlier = _already_requested(actor, request_key, offer_id=offer_id, days=days)
+    if earlier is not None:
+        return earlier
     offer = db.session.get(Offer, offer_id)
     if offer is None:
         raise NotFound("That offer could not be found.")
@@ -225,9 +272,11 @@ def request_bespoke(actor: User, offer_id: int, days: int, objectives: str, revi
         raise Invalid("Say what the support should achieve.", field="objectives")
     booking = Booking(offer_id=offer.id, organisation_id=actor.organisation_id, requested_by_id=actor.id,
                       places=1, days=days, objectives=objectives.strip(), review_on=review_on,
-                      note=(note or "").strip() or None, status="requested", credits=0)
-    db.session.add(booking)
-    db.session.flush()
+                      note=(note or "").strip() or None, status="requested", credits=0,
+                      request_key=request_key or None)
+    saved = _add_booking(booking)
+    if saved is not booking:  # two submissions of one form at the same moment (PostgreSQL)
+        return saved
     audit.record(actor, "booking.requested", booking, days=days)
     _notify_requested(booking)
     return booking
@@ -389,11 +438,36 @@ def join_waitlist(actor: User, session_id: int, places: int = 1) -> WaitlistEntr
     return entry
 
 
+def cancel_session_bookings(actor: User, session_id: int, reason: str, *, now: datetime | None = None) -> int:
+    """The provider cancelled a session: every live booking on it is cancelled (held credits go
+    back to the school in full) and its waiting list is closed. Returns the bookings cancelled.
+    Called by app.services.offers.cancel_session once the session is marked cancelled."""
+    session = _lock_session(session_id)
+    if session.cancelled_at is None:
+        raise Conflict("Cancel the session first.")
+    count = 0
+    for booking_id in db.session.scalars(
+            select(Booking.id).where(Booking.session_id == session_id, Booking.status.in_(("requested", "confirmed")))
+            .order_by(Booking.id)).all():
+        cancel(actor, booking_id, reason, now=now)
+        count += 1
+    for entry in db.session.scalars(select(WaitlistEntry).where(
+            WaitlistEntry.session_id == session_id, WaitlistEntry.status.in_(("waiting", "offered")))).all():
+        entry.status = "withdrawn"
+        notify(leads_of(entry.organisation_id) + ([entry.requested_by] if entry.requested_by else []),
+               "waitlist_closed",
+               f"The session of {session.offer.title} on {session.starts_at:%d %b %Y} you were waiting for "
+               f"has been cancelled by the provider.", link=f"/offers/{session.offer_id}")
+    return count
+
+
 def offer_released_places(session_id: int, *, now: datetime | None = None) -> list[WaitlistEntry]:
     """Offer freed places to waiting schools, first come first served, for a limited time."""
     now = now or utcnow()
     session = _lock_session(session_id)
     offered = []
+    if session.cancelled_at is not None:
+        return offered  # nothing to offer on a cancelled session
     hours = int(setting("waitlist_offer_hours"))
     for entry in db.session.scalars(select(WaitlistEntry).where(
             WaitlistEntry.session_id == session_id, WaitlistEntry.status == "waiting")

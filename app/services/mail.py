@@ -2,16 +2,32 @@
 
 The outbox default means a fresh install needs no mail server: every message can still be
 read (and tested) as an RFC 822 file in instance/outbox/.
+
+Messages are rows in outgoing_mail first (app.services.notify writes them in the same
+transaction as the news); deliver() sends pending rows and records the result, so a mail
+server that is down delays a message rather than losing it.
 """
 import os
 import smtplib
 import ssl
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from flask import current_app, has_request_context, url_for
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db, write_transaction
+from app.models import OutgoingMail
+from app.models.base import utcnow
+
+# After a failed attempt, wait this long times the number of attempts (capped) before the next.
+RETRY_STEP = timedelta(minutes=10)
+RETRY_MAX = timedelta(hours=6)
+# After this many failures a message is left for a person to look at (it stays in the table).
+MAX_ATTEMPTS = 20
 
 
 def send_mail(to: str, subject: str, body_text: str) -> str | None:
@@ -33,6 +49,63 @@ def send_mail(to: str, subject: str, body_text: str) -> str | None:
         _send_smtp(message, config)
         return None
     return _write_outbox(message, config["OUTBOX_DIR"])
+
+
+def deliver(ids: list[int] | None = None, *, limit: int = 200) -> tuple[int, int]:
+    """Send pending messages: the given ids (just committed), or every one due for a retry.
+
+    Runs in its own database session, so it can be called straight after another session's
+    commit. Returns (sent, failed). Each message is marked sent in the same short write
+    transaction as the others of its batch; a crash between sending and marking can at worst
+    send a message twice, never lose one.
+    """
+    now = utcnow()
+    query = select(OutgoingMail).where(OutgoingMail.sent_at.is_(None)).order_by(OutgoingMail.id).limit(limit)
+    if ids is not None:
+        query = query.where(OutgoingMail.id.in_(ids))
+    else:
+        query = query.where(OutgoingMail.next_attempt_at <= now, OutgoingMail.attempts < MAX_ATTEMPTS)
+    with Session(db.engine) as session:
+        messages = [(row.id, row.to_address, row.subject, row.body, row.attempts) for row in session.scalars(query)]
+        session.rollback()  # end the read before the slow part
+        sent, failed = [], {}
+        for message_id, to, subject, body, attempts in messages:
+            try:
+                send_mail(to, subject, body)
+                sent.append(message_id)
+            except (OSError, smtplib.SMTPException) as error:
+                current_app.logger.warning("Could not send mail %s to %s: %s", message_id, to, error)
+                failed[message_id] = (attempts, f"{type(error).__name__}: {error}"[:500])
+        if not sent and not failed:
+            return 0, 0
+        done = utcnow()
+        with write_transaction():
+            if sent:
+                session.execute(
+                    update(OutgoingMail)
+                    .where(OutgoingMail.id.in_(sent), OutgoingMail.sent_at.is_(None))
+                    .values(sent_at=done, attempts=OutgoingMail.attempts + 1, last_error=None)
+                )
+            for message_id, (attempts, error) in failed.items():
+                session.execute(
+                    update(OutgoingMail).where(OutgoingMail.id == message_id)
+                    .values(attempts=OutgoingMail.attempts + 1, last_error=error,
+                            next_attempt_at=done + min(RETRY_STEP * (attempts + 1), RETRY_MAX))
+                )
+            session.commit()
+    return len(sent), len(failed)
+
+
+def backlog() -> dict:
+    """Pending and failing messages, for /healthz and `flask mail send`."""
+    pending = db.session.scalar(
+        select(db.func.count()).select_from(OutgoingMail).where(OutgoingMail.sent_at.is_(None))
+    ) or 0
+    failing = db.session.scalar(
+        select(db.func.count()).select_from(OutgoingMail)
+        .where(OutgoingMail.sent_at.is_(None), OutgoingMail.attempts > 0)
+    ) or 0
+    return {"pending": pending, "failing": failing}
 
 
 def external_url(endpoint: str, **values) -> str:

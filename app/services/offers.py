@@ -591,7 +591,10 @@ def add_sessions(actor, offer_id: int, data: dict, *, now: datetime) -> list[Off
 
 
 def cancel_session(actor, offer_id: int, session_id: int, *, now: datetime) -> OfferSession:
-    # Bookings will release their places (and held credits) here.
+    """Cancel one session: its bookings are cancelled with a full refund of held credits, and
+    the schools booked or waiting are told."""
+    from app.services import bookings
+
     offer = _offer_to_change(actor, offer_id)
     session = db.session.get(OfferSession, session_id) if _valid_id(session_id) else None
     if session is None or session.offer_id != offer.id:
@@ -600,6 +603,7 @@ def cancel_session(actor, offer_id: int, session_id: int, *, now: datetime) -> O
         raise Conflict("This session is already cancelled.")
     session.cancelled_at = now
     audit.record(actor, "offer.session_cancel", session, offer_id=offer.id, starts_at=session.starts_at.isoformat())
+    bookings.cancel_session_bookings(actor, session.id, "The provider cancelled this session.")
     return session
 
 

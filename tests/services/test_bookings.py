@@ -167,6 +167,40 @@ def test_capacity_and_the_waiting_list(world):
     assert bookings.places_left(session) == 2
 
 
+def test_cancelling_a_session_cancels_its_bookings_and_refunds_held_credits(world):
+    from app.services import offers
+
+    session = world["session"]  # 3 places, 4 credits each
+    held = bookings.request_places(world["teacher"], session.id, 2)
+    db.session.commit()
+    bookings.confirm(world["lead"], held.id)
+    asked = bookings.request_places(world["other_teacher"], session.id, 1)
+    db.session.commit()
+    entry = bookings.join_waitlist(world["other_lead"], session.id, 1)
+    db.session.commit()
+    assert ledger.balance_of(world["buyer"].id) == ledger.Balance(available=12, held=8)
+
+    # Another school's lead cannot cancel it, and nothing changes.
+    with pytest.raises(NotAllowed):
+        offers.cancel_session(world["other_lead"], world["offer"].id, session.id, now=utcnow())
+    db.session.rollback()
+    assert db.session.get(Booking, held.id).status == "confirmed"
+
+    offers.cancel_session(world["provider_lead"], world["offer"].id, session.id, now=utcnow())
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Booking, held.id).status == "cancelled"
+    assert db.session.get(Booking, held.id).outcome_policy == "refund"
+    assert db.session.get(Booking, asked.id).status == "cancelled"
+    assert db.session.get(type(entry), entry.id).status == "withdrawn", "nobody is offered a place on a cancelled session"
+    assert ledger.balance_of(world["buyer"].id) == ledger.Balance(available=20, held=0)
+    assert ledger.verify() == []
+    kinds = [n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == world["lead"].id))]
+    assert "booking_cancelled" in kinds
+    assert db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.kind == "waitlist_closed", Notification.user_id == world["other_lead"].id)) == 1
+
+
 def test_an_unaccepted_waitlist_offer_expires_and_passes_on(world, make_school, make_user):
     session = world["session"]
     booking = bookings.request_places(world["teacher"], session.id, 3)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from app.extensions import db
-from app.models import Booking, Setting, WaitlistEntry
+from app.models import Booking, Notification, Setting, WaitlistEntry
 from app.services import bookings, ledger
 from tests.support.booking_world import build_world, confirmed, move_into_past, requested, status_of, transfers
 from tests.support.html import XSS_CORPUS, dangerous_markup, user_content_blocks
@@ -186,6 +186,53 @@ def test_a_teacher_books_places_provisionally(client, login, world):
     assert ledger.balance_of(world["buyer"].id).held == 0
 
 
+def request_key_on(page_html: str, prefix: str) -> str:
+    match = re.search(rf'name="{prefix}-request_key" type="hidden" value="([0-9a-f]{{32}})"', page_html)
+    assert match, f"the {prefix} form carries a one-time request key"
+    return match.group(1)
+
+
+def test_the_same_booking_form_sent_twice_books_once(client, login, world):
+    # Without JavaScript nothing stops a double click: the form's one-time key does.
+    login(world["teacher"])
+    sid = world["session"].id
+    key = request_key_on(client.get(f"/offers/{world['offer'].id}").get_data(as_text=True), f"book-{sid}")
+    data = {**book_data(world["session"], "1"), f"book-{sid}-request_key": key}
+    first = client.post(book_url(world), data=data)
+    second = client.post(book_url(world), data=data)
+    booking = db.session.scalars(select(Booking)).one()
+    assert first.headers["Location"] == second.headers["Location"] == f"/bookings/{booking.id}"
+    assert len([n for n in db.session.scalars(select(Notification)) if n.kind == "booking_requested"]) == 1
+    # A fresh page gives a fresh key, so booking again on purpose still works.
+    again = request_key_on(client.get(f"/offers/{world['offer'].id}").get_data(as_text=True), f"book-{sid}")
+    assert again != key
+    client.post(book_url(world), data={**book_data(world["session"], "1"), f"book-{sid}-request_key": again})
+    assert count_bookings() == 2
+
+
+def test_a_used_request_key_cannot_book_something_else(client, login, world):
+    login(world["teacher"])
+    sid = world["session"].id
+    key = "0123456789abcdef0123456789abcdef"
+    client.post(book_url(world), data={**book_data(world["session"], "1"), f"book-{sid}-request_key": key})
+    response = client.post(book_url(world), data={**book_data(world["session"], "2"), f"book-{sid}-request_key": key})
+    assert response.status_code == 200
+    assert "already used for another booking" in text_of(response)
+    assert count_bookings() == 1
+    login(world["other_teacher"])  # nor can someone else replay it
+    response = client.post(book_url(world), data={**book_data(world["session"], "1"), f"book-{sid}-request_key": key})
+    assert "already used for another booking" in text_of(response)
+    assert count_bookings() == 1
+
+
+def test_a_malformed_request_key_is_refused_politely(client, login, world):
+    login(world["teacher"])
+    sid = world["session"].id
+    response = client.post(book_url(world), data={**book_data(world["session"], "1"), f"book-{sid}-request_key": "x" * 500})
+    assert response.status_code == 200 and "This form has expired" in text_of(response)
+    assert count_bookings() == 0
+
+
 def test_booking_with_htmx_redirects_with_hx_redirect(client, login, world):
     login(world["teacher"])
     response = client.post(book_url(world), data=book_data(world["session"]), headers=HTMX)
@@ -360,6 +407,15 @@ def test_requesting_bespoke_support(client, login, world, bespoke):
     assert (booking.days, booking.objectives, str(booking.review_on)) == (2, "Raise Year 1 phonics outcomes", "2099-03-01")
     page = text_of(client.get(f"/bookings/{booking.id}"))
     assert "Raise Year 1 phonics outcomes" in page and "confirming holds 6 credits" in page
+
+
+def test_a_bespoke_request_sent_twice_is_one_booking(client, login, world, bespoke):
+    login(world["teacher"])
+    key = request_key_on(client.get(f"/offers/{bespoke.id}").get_data(as_text=True), "bespoke")
+    data = {"bespoke-days": "2", "bespoke-objectives": "Raise Year 1 phonics outcomes", "bespoke-request_key": key}
+    first, second = client.post(f"/offers/{bespoke.id}/request", data=data), client.post(f"/offers/{bespoke.id}/request", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count_bookings() == 1
 
 
 @pytest.mark.parametrize("data,message", [
