@@ -310,13 +310,13 @@ def show(booking_id):
     return _show(_valid_id(booking_id))
 
 
-def _done(booking, message: str, *, moves_credits: bool):
+def _done(booking_id: int, message: str, *, moves_credits: bool):
     """After a successful action: the changed block for htmx, or a flash and a redirect."""
     if wants_fragment():
-        response = _show(booking.id, message=message)
+        response = _show(booking_id, message=message)
     else:
         flash(message, "success")
-        response = redirect(url_for("bookings.show", booking_id=booking.id), code=303)
+        response = redirect(url_for("bookings.show", booking_id=booking_id), code=303)
     if moves_credits and bookings.credits_enabled():
         trigger(response, CREDITS_CHANGED)
     return response
@@ -351,9 +351,11 @@ def _act(booking_id: int, form, form_name: str, action, message, *, moves_credit
         db.session.rollback()
         flash(error.message, "error")
         return hx_redirect(url_for("bookings.show", booking_id=booking_id))
+    # Worded before the commit, which expires the booking: reading it after would cost a query.
+    text = message(booking) if callable(message) else message
+    moves_credits = moves_credits and booking.credits > 0
     db.session.commit()
-    return _done(booking, message(booking) if callable(message) else message,
-                 moves_credits=moves_credits and booking.credits > 0)
+    return _done(booking_id, text, moves_credits=moves_credits)
 
 
 @bp.post("/bookings/<int:booking_id>/confirm")

@@ -81,6 +81,9 @@ def system_account(code: str) -> Account:
 
 
 def account_for(organisation_id: int) -> Account:
+    existing = db.session.scalar(select(Account).where(Account.code == f"org-{organisation_id}"))
+    if existing is not None:
+        return existing  # the usual case: no need to look at the organisation
     if db.session.get(Organisation, organisation_id) is None:
         raise NotFound("That organisation could not be found.")
     return _get_or_create(f"org-{organisation_id}", kind="organisation", organisation_id=organisation_id, overdraft_limit=0)
@@ -160,6 +163,7 @@ def transfer(
 
 # One number for the whole ledger's advisory lock (any constant will do; it only has to be shared).
 LEDGER_LOCK_KEY = 7_361_204
+_LOCKED_IN = "waymark_ledger_locked_in"
 
 
 def _ledger_lock() -> None:
@@ -171,8 +175,16 @@ def _ledger_lock() -> None:
     account. It is re-entrant and released at commit or rollback. SQLite needs nothing:
     BEGIN IMMEDIATE already holds the database's single write lock.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    # Once per transaction is enough (it is held until commit or rollback): a confirmation
+    # that creates an account and makes a transfer would otherwise ask three times.
+    session = db.session()
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_LOCKED_IN) is transaction:
+        return
+    session.execute(select(func.pg_advisory_xact_lock(LEDGER_LOCK_KEY)))
+    session.info[_LOCKED_IN] = session.get_transaction()
 
 
 def _lock_accounts(*account_ids: int) -> None:
