@@ -56,7 +56,30 @@ def write_transaction():
         _write_intent.reset(token)
 
 
+@contextlib.contextmanager
+def read_phase():
+    """Reads that come before slow work in a writing request, in a deferred transaction that
+    ends when the block does, so that SQLite's single write lock is not held during the slow
+    part (sign-in hashes a password for a tenth of a second). Code in the block must only
+    read; what it loaded is expired on leaving and reloads in the writing transaction."""
+    token = _read_intent.set(True)
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()
+    finally:
+        _read_intent.reset(token)
+
+
+_read_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("read_intent", default=False)
+
+
 def _wants_immediate() -> bool:
+    if _read_intent.get():
+        return False
     if _write_intent.get():
         return True
     return has_request_context() and request.method not in SAFE_METHODS

@@ -65,3 +65,25 @@ def test_write_transaction_marks_cli_work_as_a_writer(app):
         db.session.execute(text("SELECT 1"))
         assert _other_writer_is_blocked(_db_path(app))
         db.session.rollback()
+
+
+def test_sign_in_does_not_hold_the_write_lock_while_hashing(app, client, make_user, monkeypatch):
+    # A password check takes a tenth of a second; holding SQLite's one write lock through it
+    # would make every booking in the partnership wait behind each sign-in.
+    from app.services import passwords
+
+    user = make_user(role="teacher", password="correct horse battery")
+    db.session.commit()
+    seen = []
+    real_verify = passwords.verify_password
+
+    def verify_and_look(stored, given):
+        seen.append(_other_writer_is_blocked(_db_path(app)))
+        return real_verify(stored, given)
+
+    monkeypatch.setattr(passwords, "verify_password", verify_and_look)
+    response = client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+    assert response.status_code in (302, 303)
+    assert seen == [False]
+    response = client.post("/auth/login", data={"email": user.email, "password": "wrong horse battery"})
+    assert seen == [False, False]

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from app.extensions import db
+from app.extensions import db, read_phase
 from app.models import Invitation, LoginAttempt, Organisation, PasswordResetToken, User
 from app.models.base import utcnow
 from app.models.people import ROLES
@@ -146,13 +146,16 @@ def sign_in(email: str, password: str, ip: str | None, *, now: datetime | None =
     now = now or utcnow()
     email = normalise_email(email)
     ip = (ip or "unknown")[:64]
-    wait = throttle_wait(email, ip, now)
-    if wait is not None:
-        raise TooManyAttempts(wait)
-
-    user = find_user_by_email(email)
+    # Read first and hash outside any transaction: on SQLite a writing request holds the
+    # database's one write lock from its first query, and nobody could book meanwhile.
+    with read_phase():
+        wait = throttle_wait(email, ip, now)
+        if wait is not None:
+            raise TooManyAttempts(wait)
+        user = find_user_by_email(email)
+        stored_hash = user.password_hash if user else None
     # verify_password hashes even without a user, so unknown addresses take as long.
-    correct = passwords.verify_password(user.password_hash if user else None, password or "")
+    correct = passwords.verify_password(stored_hash, password or "")
     success = bool(correct and user is not None and user.active)
     db.session.add(LoginAttempt(email=email, ip=ip, at=now, success=success))
     if not correct or user is None:
