@@ -21,6 +21,7 @@ from app.models.ledger import Account, Entry, Transfer
 from app.models.mail import OutgoingMail
 from app.models.offers import Offer, OfferSession
 from app.models.requests import Brokerage, RequestResponse, SupportRequest
+from app.models.search import SearchMiss, SearchOutbox
 from app.models.taxonomy import Category, FacetTerm
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "PasswordResetToken",
     "RequestResponse",
     "SchoolProfile",
+    "SearchMiss",
+    "SearchOutbox",
     "Specialism",
     "SupportRequest",
     "User",
