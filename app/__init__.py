@@ -57,6 +57,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.register(app)
 
     app.after_request(_security_headers)
+    from app.services.notify import deliver_after_response
+
+    app.after_request(deliver_after_response)
+    from app.search import init_app as init_search
+
+    init_search(app)
     app.context_processor(_template_globals)
     return app
 
@@ -118,9 +124,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.bookings import bp as bookings_bp
     from app.credits import bp as credits_bp
     from app.directory import bp as directory_bp
+    from app.feedback import bp as feedback_bp
     from app.main import bp as main_bp
     from app.offers import bp as offers_bp
     from app.pages import bp as pages_bp
+    from app.searching import bp as search_bp
     from app.support_requests import bp as requests_bp
 
     app.register_blueprint(main_bp)
@@ -128,10 +136,12 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(directory_bp)
     app.register_blueprint(offers_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(requests_bp)
     app.register_blueprint(pages_bp, url_prefix="/pages")
     app.register_blueprint(credits_bp)
     app.register_blueprint(bookings_bp)
+    app.register_blueprint(feedback_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
 
 

@@ -5,6 +5,7 @@ ENV_KEYS = (
     "SECRET_KEY",
     "DATABASE_URL",
     "SEARCH_BACKEND",
+    "SEARCH_INDEX_DIR",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_USERNAME",
@@ -23,7 +24,16 @@ class Defaults:
     SECRET_KEY = None
     DATABASE_URL = None  # None: SQLite file in the instance folder
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SEARCH_BACKEND = "whoosh"
+    SEARCH_BACKEND = "whoosh"  # or "postgres" (needs a PostgreSQL DATABASE_URL)
+    SEARCH_INDEX_DIR = None  # the Whoosh index; None: <instance>/search
+    # A missing, old-version or corrupt index is rebuilt when first needed; meanwhile search
+    # answers from the database. None: in the background, except in tests (at once).
+    SEARCH_AUTO_REBUILD = True
+    SEARCH_BACKGROUND_REBUILD = None
+    SEARCH_APPLY_ON_COMMIT = True
+    SEARCH_LOCK_WAIT = 2.0  # seconds a writer waits for another before leaving its changes queued
+    SEARCH_REBUILD_LOCK_WAIT = 60.0
+    SEARCH_PG_TRIGRAM = "auto"  # "off": typo correction without the pg_trgm extension
     MAIL_SERVER = None
     MAIL_PORT = 25
     MAIL_USERNAME = None

@@ -24,11 +24,13 @@ from app.demo.schoolyear import (
 from app.extensions import db
 from app.models import (
     Account, AuditLog, Booking, Brokerage, Category, Designation, Entry, ExpertProfile, Membership, Network,
-    Notification, Offer, OfferSession, Organisation, RequestResponse, SchoolProfile, SupportRequest, Transfer, User,
+    Notification, Offer, OutgoingMail, OfferSession, Organisation, RequestResponse, SchoolProfile, SupportRequest, Transfer, User,
     WaitlistEntry,
 )
+from app.models import Feedback, ImpactFollowUp, ModerationEvent, QualityScore
 from app.models.base import utcnow
 from app.services import bookings, ledger, passwords
+from app.services import feedback
 from app.services.taxonomy import seed_taxonomy
 from tests.conftest import BASE_CONFIG, TEST_DATABASE_URL
 
@@ -499,6 +501,7 @@ def test_credits_verify_is_clean_after_the_demo(loaded, runner):
 def test_loading_the_demo_sends_no_mail(loaded):
     # A year of steps queued a year of email; none of it may reach anyone.
     assert not loaded.outbox.exists() or not any(loaded.outbox.iterdir())
+    assert db.session.scalar(select(func.count()).select_from(OutgoingMail)) == 0, "nor wait to be sent later"
     assert db.session.scalar(select(func.count()).select_from(Notification)) > 100, "the in-app news is kept"
 
 
@@ -665,6 +668,89 @@ def test_the_secondary_school_earned_credits_and_has_a_delivery_to_mark(loaded):
     db.session.commit()
     assert ledger.balance_of(linnetford.id).available == before + done.credits
     assert ledger.verify() == []
+
+
+def test_feedback_on_most_delivered_bookings_with_a_realistic_spread(loaded):
+    delivered = {b.id: b for b in db.session.scalars(select(Booking).where(Booking.status == "delivered").options(
+        selectinload(Booking.offer)))}
+    items = db.session.scalars(select(Feedback).options(selectinload(Feedback.author))).all()
+    assert 0.65 * len(delivered) <= len(items) <= 0.9 * len(delivered), (len(items), len(delivered))
+    for item in items:
+        booking = delivered[item.booking_id]  # only delivered bookings are reviewed
+        assert (item.offer_id, item.provider_id, item.organisation_id) == (
+            booking.offer_id, booking.offer.organisation_id, booking.organisation_id)
+        assert item.author.organisation_id == booking.organisation_id
+        assert item.author.role in ("school_lead", "governor") or item.author_id == booking.requested_by_id
+        assert booking.delivered_at < item.created_at < ANCHOR_AT
+        assert 40 <= len(item.comment) <= 5000
+        if item.reply is not None:
+            assert item.replied_by.role == "school_lead" and item.replied_by.organisation_id == item.provider_id
+            assert item.created_at < item.replied_at < ANCHOR_AT
+    quality = Counter(item.quality for item in items)
+    assert quality.most_common(1)[0][0] == 4, quality
+    assert quality[3] >= 0.08 * len(items) and quality[5] >= 0.08 * len(items), quality
+    assert 0 < quality[2] + quality[1] <= 0.15 * len(items), quality
+    objectives = Counter(item.objectives_met for item in items)
+    assert objectives["yes"] > len(items) / 2 and objectives["partly"] > objectives["no"] > 0, objectives
+    assert Counter(item.would_recommend for item in items)[True] > len(items) / 2
+    assert len({item.comment for item in items}) >= 0.9 * len(items), "comments read differently"
+    assert 0.15 * len(items) <= sum(1 for item in items if item.reply) <= 0.6 * len(items)
+
+
+def test_one_item_hidden_one_report_waiting_and_the_scores_count_only_what_is_visible(loaded):
+    ruth = _user("coordinator@demo.waymark.test")
+    [hidden] = db.session.scalars(select(Feedback).where(Feedback.hidden_at.is_not(None))).all()
+    [event] = hidden.moderation
+    assert (event.action, event.actor_id, event.reason) == ("hide", ruth.id, hidden.hidden_reason)
+    assert hidden.hidden_reason and hidden.hidden_by_id == ruth.id and hidden.reported_at is None
+    reported = feedback.moderation_queue(ruth, "reported")
+    assert len(reported) == 1 and reported[0].report_reason and reported[0].reported_at < ANCHOR_AT
+    reporter = db.session.get(User, reported[0].reported_by_id)
+    assert reporter.role == "school_lead" and reporter.organisation_id == reported[0].provider_id
+    # The cached scores agree with the visible feedback, and a rebuild changes nothing.
+    visible = Counter(db.session.scalars(select(Feedback.offer_id).where(Feedback.hidden_at.is_(None))))
+    scores = {row.subject_id: row for row in db.session.scalars(select(QualityScore).where(
+        QualityScore.subject == "offer"))}
+    assert {offer_id: row.count for offer_id, row in scores.items() if row.count} == dict(visible)
+    assert scores[hidden.offer_id].count == visible[hidden.offer_id]
+    before = {(row.subject, row.subject_id): (row.count, row.score) for row in db.session.scalars(select(QualityScore))}
+    feedback.recompute_all(now=ANCHOR_AT)
+    after = {(row.subject, row.subject_id): (row.count, row.score) for row in db.session.scalars(select(QualityScore))}
+    assert after.keys() == before.keys()
+    for key, (count, score) in before.items():
+        assert after[key][0] == count and after[key][1] == pytest.approx(score), key
+    db.session.rollback()
+
+
+def test_impact_follow_ups_come_eight_weeks_after_delivery(loaded):
+    follow_ups = db.session.scalars(select(ImpactFollowUp).options(selectinload(ImpactFollowUp.booking))).all()
+    assert len(follow_ups) >= 10
+    reviewed = set(db.session.scalars(select(Feedback.booking_id)))
+    for item in follow_ups:
+        assert item.booking.status == "delivered" and item.booking_id in reviewed
+        assert item.booking.delivered_at + timedelta(weeks=8) <= item.created_at < ANCHOR_AT
+        assert item.organisation_id == item.booking.organisation_id and len(item.what_changed) >= 20
+    for column in (Feedback.created_at, Feedback.replied_at, ImpactFollowUp.created_at, ModerationEvent.at,
+                   QualityScore.updated_at):
+        low, high = db.session.execute(select(func.min(column), func.max(column))).one()
+        assert ALLOCATED_AT <= low and high < ANCHOR_AT, column
+
+
+def test_the_demo_logins_have_feedback_to_give_and_to_answer(loaded):
+    lead, lead2 = _user("lead@demo.waymark.test"), _user("lead2@demo.waymark.test")
+    ours = db.session.scalars(select(Booking).where(Booking.organisation_id == lead.organisation_id,
+                                                    Booking.status == "delivered")).all()
+    reviewed = [b for b in ours if feedback.feedback_for_booking(b.id) is not None]
+    assert reviewed, "the lead's school has told others how it went"
+    open_ = [b for b in ours if feedback.can_leave(lead, b)]
+    assert open_, "a delivered booking left for a person trying the product to review"
+    to_answer = [item for item in feedback.visible_feedback(lead2, provider_id=lead2.organisation_id, limit=None)
+                 if feedback.can_reply(lead2, item)]
+    assert to_answer, "feedback on the secondary school's offers waiting for its reply"
+    item = feedback.reply(lead2, to_answer[0].id, "Thank you: we will send the slides this week.")
+    db.session.commit()
+    assert item.reply and item.replied_by_id == lead2.id
+    assert feedback.summary("provider", lead2.organisation_id).count >= 3
 
 
 def test_loads_beside_a_seeded_taxonomy_and_with_credits_off(tmp_path):

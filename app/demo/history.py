@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import event, func, select
 from sqlalchemy.orm.attributes import flag_modified
 
+from app.demo.feedback import plan_feedback
 from app.demo.offers import Staff, demo_user, staff_by_org, weighted, working_moment
 from app.demo.schoolyear import academic_year_of, terms_of
 from app.demo.world import Org, TaxonomyIds, World
@@ -189,6 +190,8 @@ class History:
         self.plan_sessions_to_come()
         self.plan_bespoke()
         self.plan_waiting_list()
+        # Last, from a Random of its own: feedback does not change the bookings' story.
+        plan_feedback(self)
 
     # --- credits ---------------------------------------------------------------------------
 
@@ -494,14 +497,15 @@ class History:
         self.coordinator = users[self.coordinator_id]
         self.report = HistoryReport()
         clock = DemoClock(self.anchor_at, self.anchor_at)
+        # The services write an email for every step; a loaded demo must not send a year of them.
+        db.session.info[notify.SUPPRESS_MAIL] = True
         with clock.running():
             for when, _, step, args in sorted(self.steps, key=lambda s: (s[0], s[1])):
                 clock.now = when
                 step(when, *args)
                 db.session.flush()
                 self.report.steps += 1
-        # The services queued an email for every step; a loaded demo must not send a year of them.
-        db.session.info.pop(notify._QUEUE, None)
+        db.session.info.pop(notify.SUPPRESS_MAIL, None)
         return self.report
 
     def allocate(self, when, la_code) -> None:

@@ -13,13 +13,16 @@ from app.directory.forms import (
     profile_form_for,
 )
 from app.extensions import db
-from app.services import directory
+from app.services import directory, similar
 from app.services.errors import Invalid
 from app.web.guards import login_required
 from app.web.htmx import hx_redirect, render, wants_fragment
 from app.web.forms import current_actor, show_service_error
 
 
+
+
+SIMILAR_SCHOOLS_SHOWN = 6
 
 
 @bp.get("/directory")
@@ -52,6 +55,7 @@ def show(key):
         invite_url=_invite_url() if page.can_edit else None,
         offers=offers_service.organisation_offers(current_actor(), page.organisation.id),
         can_add_offer=page.can_edit,
+        similar=similar.similar_schools(page.organisation, limit=SIMILAR_SCHOOLS_SHOWN),
     )
 
 

@@ -1,8 +1,9 @@
 """The public catalogue of published offers (/offers) and the home page's views of it.
 
 Filtering, facet counts, sorting and paging live here, as SQL with a constant number of
-queries per page. Full-text search arrives later behind a SearchBackend: `browse` already
-takes its answer (matching offer ids in rank order) and until then matches `q` itself.
+queries per page. Full-text search is the search engine's (app.search): the view passes its
+answer to `browse` (matching offer ids in rank order), which restricts and, by default,
+orders by it; without that answer `browse` matches `q` itself with a plain LIKE.
 """
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, case, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
-from app.models import Category, FacetTerm, Network, Offer, OfferSession, Organisation
+from app.models import Category, FacetTerm, Network, Offer, OfferSession, Organisation, QualityScore
 from app.models.base import utcnow
 from app.models.offers import STALE_AFTER_DAYS, offer_terms
 from app.models.taxonomy import FACETS
@@ -30,6 +31,8 @@ MAX_WITHIN_KM = 1000
 # The facets of the catalogue contract, in the order the filters show them.
 FILTER_FACETS = ("phase", "subject", "audience", "format", "delivery")
 SORTS = {
+    # The search engine's order, best match first; without search words, soonest first.
+    "relevance": "Best match",
     "soonest": "Soonest date first",
     "newest": "Newest first",
     "nearest": "Nearest to my school",
@@ -130,6 +133,11 @@ def _clean_page(value: str | None) -> int:
         # More digits than Python will convert: certainly past the last page.
         return 2**63
     return max(page, 1)
+
+
+def query_text(raw) -> str | None:
+    """The search words of these arguments, cleaned as browse cleans them (for the engine)."""
+    return _clean_text(_first(raw, "q"))
 
 
 def clean_query(raw, vocabulary: Vocabulary) -> CatalogueQuery:
@@ -259,6 +267,15 @@ def _stale_condition(today: date):
     return or_(Offer.assured_on.is_(None), Offer.assured_on < cutoff)
 
 
+def ids_in(column, ids):
+    """column IN ids. On PostgreSQL as `= ANY(array)`: one parameter instead of hundreds, which
+    every query of a searched page would otherwise render, send and parse again."""
+    ids = [int(i) for i in ids]
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _located():
     return and_(Offer.easting.is_not(None), Offer.northing.is_not(None))
 
@@ -314,6 +331,14 @@ class Catalogue:
     distance_choices: list[tuple[str, str]]
     sorts: dict[str, str] = field(default_factory=lambda: dict(SORTS))
 
+    @property
+    def sort_selected(self) -> str:
+        """The sort the form shows as chosen. Unless one was chosen it is "relevance", which
+        orders by the search words and, without any, soonest first: so words typed into the
+        form later (with or without htmx) are ranked by relevance, not by a default sort the
+        form would otherwise send as if it had been chosen."""
+        return self.query.sort if self.query.sort_chosen else "relevance"
+
 
 class _Conditions:
     """The WHERE clause in named parts, so a facet's counts can leave out its own selection."""
@@ -332,7 +357,7 @@ def _conditions(query: CatalogueQuery, vocabulary: Vocabulary, origin, ranked_id
     where = _Conditions()
     where.add("status", Offer.status == "published")
     if ranked_ids is not None:
-        where.add("q", Offer.id.in_(list(ranked_ids)))
+        where.add("q", ids_in(Offer.id, ranked_ids))
     elif query.q:
         where.add("q", or_(Offer.title.icontains(query.q, autoescape=True), Offer.summary.icontains(query.q, autoescape=True)))
     if query.category:
@@ -405,6 +430,12 @@ def _order_by(sort: str, next_at, origin, today: date, ranked_ids):
         return "relevance", [rank, Offer.id]
     if sort == "newest":
         return "newest", newest
+    if sort == "best_rated":
+        # The cached feedback score (a shrunk mean: app.services.feedback); offers without
+        # feedback follow those with it, newest first; stale offers sink as in "soonest".
+        rated = _offer_score()
+        return "best_rated", [case((_stale_condition(today), 1), else_=0), case((rated.is_(None), 1), else_=0),
+                              rated.desc(), *newest]
     if sort == "nearest":
         distance = squared_metres_sql(Offer.easting, Offer.northing, origin[0], origin[1])
         return "nearest", [case((_located(), 0), else_=1), distance, *soonest]
@@ -412,22 +443,42 @@ def _order_by(sort: str, next_at, origin, today: date, ranked_ids):
     return "soonest", [case((_stale_condition(today), 1), else_=0), *soonest]
 
 
-def _sort_and_notes(query: CatalogueQuery, origin, viewer, ranked_ids) -> tuple[str, list[str]]:
+def _offer_score():
+    """The offer's cached feedback score, or NULL when no visible feedback counts."""
+    return (
+        select(QualityScore.score)
+        .where(QualityScore.subject == "offer", QualityScore.subject_id == Offer.id, QualityScore.count > 0)
+        .correlate(Offer)
+        .scalar_subquery()
+    )
+
+
+def _any_rated(where: _Conditions) -> bool:
+    """Whether any offer among the results has feedback that counts (one EXISTS query)."""
+    return bool(db.session.scalar(select(
+        select(QualityScore.id).where(
+            QualityScore.subject == "offer", QualityScore.count > 0,
+            QualityScore.subject_id.in_(select(Offer.id).where(*where.all())),
+        ).exists()
+    )))
+
+
+def _sort_and_notes(query: CatalogueQuery, origin, viewer, ranked_ids, where: _Conditions) -> tuple[str, list[str]]:
     notes = []
     sort = query.sort
-    if ranked_ids is not None and not query.sort_chosen:
+    if ranked_ids is not None and (not query.sort_chosen or sort == "relevance"):
         return "relevance", notes
+    if sort == "relevance":
+        # No search engine answer to rank by (no words, or matched here with LIKE).
+        sort = DEFAULT_SORT
     if sort == "nearest" and origin is None:
         if _signed_in(viewer):
             notes.append("Your organisation's location is not recorded, so these are sorted by soonest date instead of distance.")
         else:
             notes.append("Sign in to sort by distance from your school. These are sorted by soonest date instead.")
         sort = "soonest"
-    elif sort == "best_rated":
-        # The one place for the ratings hook: feedback comes later. Until then the value is
-        # accepted and means newest; with ratings, add a "best_rated" ORDER BY (shrunk mean)
-        # to _order_by and drop this fallback.
-        notes.append("Ratings are not available yet, so these are sorted newest first.")
+    elif sort == "best_rated" and not _any_rated(where):
+        notes.append("None of these offers has feedback yet, so they are sorted newest first.")
         sort = "newest"
     return sort, notes
 
@@ -454,23 +505,42 @@ def browse(raw_args, viewer=None, *, ranked_ids: list[int] | None = None, per_pa
             notes_before.append("Sign in to filter by distance from your school. The distance in this address was not applied.")
 
     where = _conditions(query, vocabulary, origin, ranked_ids)
-    total = db.session.scalar(select(func.count(Offer.id)).where(*where.all())) or 0
+    ranked_matches = None
+    if ranked_ids is not None and (not query.sort_chosen or query.sort == "relevance"):
+        # In the engine's order: the matching ids (at most the engine's limit) are ordered
+        # here, and only one page of rows is loaded, rather than sorting by a CASE with a
+        # branch for every id.
+        matching = set(db.session.scalars(select(Offer.id).where(*where.all())))
+        ranked_matches = list(dict.fromkeys(i for i in ranked_ids if i in matching))
+        total = len(ranked_matches)
+    else:
+        total = db.session.scalar(select(func.count(Offer.id)).where(*where.all())) or 0
     results = Page(items=[], total=total, page=query.page, per_page=per_page)
     if query.page > results.pages:
         raise NotFound("There is no such page of results.")
 
-    sort, notes = _sort_and_notes(query, origin, viewer, ranked_ids)
+    sort, notes = _sort_and_notes(query, origin, viewer, ranked_ids, where)
     next_session = _next_session_subquery(now)
-    sort_used, order = _order_by(sort, next_session.c.next_at, origin, today, ranked_ids)
-    rows = db.session.execute(
-        select(Offer, next_session.c.next_at)
-        .outerjoin(next_session, next_session.c.offer_id == Offer.id)
-        .where(*where.all())
-        .order_by(*order)
-        .limit(per_page)
-        .offset((query.page - 1) * per_page)
-        .options(*_card_options())
-    ).all()
+    if ranked_matches is not None:
+        shown = ranked_matches[(query.page - 1) * per_page:query.page * per_page]
+        loaded = {offer.id: (offer, next_at) for offer, next_at in db.session.execute(
+            select(Offer, next_session.c.next_at)
+            .outerjoin(next_session, next_session.c.offer_id == Offer.id)
+            .where(Offer.id.in_(shown))
+            .options(*_card_options())
+        ).unique().all()} if shown else {}
+        sort_used, rows = "relevance", [loaded[i] for i in shown if i in loaded]
+    else:
+        sort_used, order = _order_by(sort, next_session.c.next_at, origin, today, ranked_ids)
+        rows = db.session.execute(
+            select(Offer, next_session.c.next_at)
+            .outerjoin(next_session, next_session.c.offer_id == Offer.id)
+            .where(*where.all())
+            .order_by(*order)
+            .limit(per_page)
+            .offset((query.page - 1) * per_page)
+            .options(*_card_options())
+        ).all()
     results.items = [OfferCard(offer, next_at, _km(offer, origin), offer.is_stale(today)) for offer, next_at in rows]
 
     distance_choices = [(str(km), f"Within {km} km") for km in DISTANCE_CHOICES]

@@ -29,6 +29,7 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invitation",
     "offers.index",
     "offers.show",
+    "search.index",  # visitors search offers, organisations and experts; requests only when signed in
     "bookings.calendar",  # calendar apps cannot sign in: the secret token in the address is the key
 }
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.extensions import db
-from app.models import OfferSession
+from app.models import OfferSession, QualityScore
 from app.services import catalogue
 from app.services.errors import NotFound
 
@@ -222,13 +222,68 @@ def test_nearest_without_a_location_falls_back_to_soonest_with_a_note(make_offer
     assert not member.located and all(card.km is None for card in member.results.items)
 
 
-def test_best_rated_falls_back_to_newest_with_a_note(make_offer):
+def test_best_rated_without_any_feedback_falls_back_to_newest_with_a_note(make_offer):
     make_offer(title="Old", published_at=datetime(2025, 1, 1))
     make_offer(title="New", published_at=datetime(2026, 1, 1))
     result = browse({"sort": "best_rated"})
     assert titles(result) == ["New", "Old"]
     assert result.query.sort == "best_rated" and result.sort_used == "newest"
-    assert result.notes == ["Ratings are not available yet, so these are sorted newest first."]
+    assert result.notes == ["None of these offers has feedback yet, so they are sorted newest first."]
+
+
+def _score(offer, score, count=3):
+    db.session.add(QualityScore(subject="offer", subject_id=offer.id, count=count, score=score, quality_mean=score,
+                                impact_mean=score, objectives_mean=0.5, recommend_share=0.5))
+    db.session.commit()
+
+
+def test_best_rated_orders_by_score_then_unrated_newest_with_stale_offers_last(make_offer):
+    good = make_offer(title="Good", published_at=datetime(2025, 1, 1))
+    _score(good, 4.1)
+    fair = make_offer(title="Fair", published_at=datetime(2026, 6, 1))
+    _score(fair, 3.2)
+    make_offer(title="Unrated, new", published_at=datetime(2026, 9, 1))
+    make_offer(title="Unrated, old", published_at=datetime(2024, 9, 1))
+    stale = make_offer(title="Stale but loved", assured_on=TODAY - timedelta(days=400))
+    _score(stale, 4.9)
+    # Feedback that no longer counts (all of it hidden) is no rating at all.
+    all_hidden = make_offer(title="All hidden", published_at=datetime(2026, 8, 1))
+    _score(all_hidden, None, count=0)
+    result = browse({"sort": "best_rated"})
+    assert titles(result) == ["Good", "Fair", "Unrated, new", "All hidden", "Unrated, old", "Stale but loved"]
+    assert result.sort_used == "best_rated" and result.notes == []
+
+
+def test_best_rated_keeps_the_note_when_only_offers_filtered_out_have_feedback(make_offer):
+    rated = make_offer(title="Rated", category_slug="maths-mastery")
+    _score(rated, 4.0)
+    make_offer(title="Phonics, unrated")
+    result = browse({"sort": "best_rated", "category": "early-reading-phonics"})
+    assert titles(result) == ["Phonics, unrated"] and result.sort_used == "newest"
+    assert "feedback yet" in result.notes[0]
+    assert browse({"sort": "best_rated"}).notes == []
+
+
+def test_twenty_fours_are_listed_above_a_single_five(make_offer, make_school, make_user):
+    from app.models import Booking
+    from app.services import feedback
+
+    buyer = make_school()
+    lead = make_user(role="school_lead", organisation=buyer)
+    many = make_offer(title="Twenty fours", published_at=datetime(2025, 1, 1))
+    one = make_offer(title="One five", published_at=datetime(2026, 9, 1))
+    comment = "Practical, well paced and our team changed how we plan guided reading."
+    for offer, quality, times in ((one, 5, 1), (many, 4, 20)):
+        for _ in range(times):
+            booking = Booking(offer_id=offer.id, organisation_id=buyer.id, requested_by_id=lead.id, places=1,
+                              status="delivered", credits=0, delivered_at=NOW - timedelta(days=3))
+            db.session.add(booking)
+            db.session.flush()
+            feedback.leave(lead, booking.id, objectives_met="yes", quality=quality, impact=quality,
+                           would_recommend=True, comment=comment)
+    db.session.commit()
+    assert titles(browse({"sort": "best_rated"})) == ["Twenty fours", "One five"]
+    assert titles(browse({"sort": "newest"})) == ["One five", "Twenty fours"]
 
 
 # --- Distance -----------------------------------------------------------------------------

@@ -167,7 +167,7 @@ def test_sorts(client, make_offer, make_school, make_user, login):
     assert card_titles(text_of(client.get("/offers?sort=newest"))) == ["Far, sooner", "Stale, soonest", "Near, later"]
     html = text_of(client.get("/offers?sort=best_rated"))
     assert card_titles(html) == ["Far, sooner", "Stale, soonest", "Near, later"]
-    assert "Ratings are not available yet" in html
+    assert "None of these offers has feedback yet" in html
     html = text_of(client.get("/offers?sort=nearest"))
     assert card_titles(html)[0] == "Far, sooner" and "Sign in to sort by distance" in html
     assert "Possibly out of date" in html

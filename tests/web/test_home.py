@@ -31,11 +31,11 @@ def soon(days: int) -> datetime:
     return datetime.combine(date.today() + timedelta(days=days), datetime.min.time()).replace(hour=15, minute=30)
 
 
-def test_search_box_sends_a_query_to_the_catalogue(client):
+def test_search_box_sends_a_query_to_the_search_page(client):
     html = text_of(client.get("/"))
     form = re.search(r'<form class="search-form" method="get" action="([^"]+)" role="search">(.*?)</form>', html, re.S)
-    assert form and form.group(1) == "/offers"
-    assert '<label for="home-q">Search offers of support</label>' in form.group(2)
+    assert form and form.group(1) == "/search"
+    assert '<label for="home-q">Search offers, schools and experts</label>' in form.group(2)
     assert '<input id="home-q" name="q" type="search"' in form.group(2)
 
 
