@@ -19,6 +19,8 @@ category and facet terms, at a random organisation, with the demo's mix of statu
    set (tests/search/relevance.py) and a few that find nothing; then the same for the
    catalogue's /offers?q=... and for the active search's htmx fragment of /search. Latency is
    from sending a request to reading the whole answer; anything but a 200 is an error.
+   Then the engine alone: app.search.search() in this process for the same queries, to
+   tell the engine's time from the page's.
 3. Commit to visible: `--changes` times, this process renames an offer to a word nobody
    else uses and commits (the change is applied to the index after the commit, as a command
    does); from just before the commit, /search is asked through gunicorn every 5 ms until
@@ -48,6 +50,7 @@ PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DATABASE = "waymark_bench_search"
 HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30
+VISIBLE_TIMEOUT = 10.0
 CHUNK = 5000
 ANCHOR = date(2026, 11, 23)
 STATUS_MIX = (("published", 84), ("draft", 7), ("paused", 4), ("archived", 5))
@@ -301,6 +304,33 @@ def latency(port: int, args) -> dict:
     return results
 
 
+def engine_alone(app, args) -> None:
+    """The search engine's own share: app.search.search() in this process, for the same
+    queries and kinds as a visitor's /search, without the page around it."""
+    from app import search
+
+    words = queries(args.seed)
+    with app.app_context():
+        search.search(words[0])
+        ms = []
+        for i in range(min(args.requests, 3 * len(words))):
+            began = time.perf_counter()
+            search.search(words[i % len(words)], kinds=("offer", "organisation", "expert"), limit=500, snippet_limit=0)
+            ms.append((time.perf_counter() - began) * 1000)
+    print(f"   engine alone (in this process, {len(ms)} searches): ms p50 {percentile(ms, 50):.0f}  "
+          f"p95 {percentile(ms, 95):.0f}  max {max(ms):.0f}", flush=True)
+
+
+def why_not_visible(word: str) -> str:
+    """What this process sees when gunicorn does not find a change: the queue and the engine."""
+    from app import search
+    from app.search.outbox import backlog, failing
+
+    result = search.search(word, kinds=("offer",), snippet_limit=0)
+    return (f"changes still queued {backlog()} ({failing()} failed); this process's engine finds "
+            f"{result.ids.get('offer')} (fallback {result.fallback}, error {result.error})")
+
+
 def commit_to_visible(app, port: int, changes: int, seed: int) -> list[float]:
     """Rename an offer to a new word and commit; ask /search through gunicorn until it is found."""
     from sqlalchemy import select
@@ -326,8 +356,9 @@ def commit_to_visible(app, port: int, changes: int, seed: int) -> list[float]:
                 if status == 200 and f"{word}</a></h4>" in html:
                     seen.append(time.perf_counter() - began)
                     break
-                if time.perf_counter() - began > 30:
+                if time.perf_counter() - began > VISIBLE_TIMEOUT:
                     seen.append(float("inf"))
+                    print(f"   not visible after {VISIBLE_TIMEOUT:.0f} s: {why_not_visible(word)}", flush=True)
                     break
                 time.sleep(0.005)
         db.session.remove()
@@ -353,9 +384,10 @@ def bench(engine: str, args) -> None:
         print(f"   rebuild: {seconds:.1f} s wall (exit {code})", flush=True)
         load_before = os.getloadavg()[0]
         process, port = start_gunicorn(uri, directory, backend, args.workers)
-        print(f"   gunicorn: {args.workers} sync workers; {args.clients} clients, each sending the next request "
-              f"when the last is answered", flush=True)
+        print(f"   gunicorn: {args.workers} sync workers; {args.clients} client{'s' if args.clients != 1 else ''}, "
+              f"each sending the next request when the last is answered", flush=True)
         latency(port, args)
+        engine_alone(_app(uri, directory, backend), args)
         seen = commit_to_visible(_app(uri, directory, backend), port, args.changes, args.seed)
         ms = [x * 1000 for x in seen]
         print(f"   commit to visible in /search ({len(ms)} changes): ms p50 {percentile(ms, 50):.0f}  "

@@ -60,11 +60,22 @@ def run_migrations_offline():
     """
     url = config.get_main_option("sqlalchemy.url")
     context.configure(
-        url=url, target_metadata=get_metadata(), literal_binds=True
+        url=url, target_metadata=get_metadata(), literal_binds=True, include_object=include_object
     )
 
     with context.begin_transaction():
         context.run_migrations()
+
+
+# Tables the PostgreSQL search backend creates and swaps itself (the index is not part of the
+# schema): autogenerate must neither drop them nor report them as drift.
+SEARCH_BACKEND_TABLES = ("search_documents", "search_vocabulary", "search_meta")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and reflected and compare_to is None and name and name.startswith(SEARCH_BACKEND_TABLES):
+        return False
+    return True
 
 
 def run_migrations_online():
@@ -95,6 +106,7 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            include_object=include_object,
             **conf_args
         )
 

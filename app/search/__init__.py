@@ -309,13 +309,14 @@ def _snippets(query: ParsedQuery, keys, *, fallback: bool) -> dict:
 
 
 def _fallback_fields(kind: str):
+    """(columns matched, the title column that ranks first, the id column) of a kind."""
     if kind == "offer":
-        return Offer, [Offer.title, Offer.summary, Offer.description], Offer.title, Offer.id
+        return [Offer.title, Offer.summary, Offer.description], Offer.title, Offer.id
     if kind == "organisation":
-        return Organisation, [Organisation.name, Organisation.summary], Organisation.name, Organisation.id
+        return [Organisation.name, Organisation.summary], Organisation.name, Organisation.id
     if kind == "expert":
-        return ExpertProfile, [User.name, ExpertProfile.headline, ExpertProfile.bio], ExpertProfile.headline, ExpertProfile.id
-    return SupportRequest, [SupportRequest.title, SupportRequest.description], SupportRequest.title, SupportRequest.id
+        return [User.name, ExpertProfile.headline, ExpertProfile.bio], ExpertProfile.headline, ExpertProfile.id
+    return [SupportRequest.title, SupportRequest.description], SupportRequest.title, SupportRequest.id
 
 
 def _like(columns, item) -> object:
@@ -328,7 +329,7 @@ def _fallback(result: SearchResult, parsed: ParsedQuery, kinds, limit) -> None:
     result.notice = FALLBACK_NOTICE
     result.suggestion = None
     for kind in kinds:
-        model, columns, title, id_column = _fallback_fields(kind)
+        columns, title, id_column = _fallback_fields(kind)
         stmt = select(id_column).where(searchable(kind))
         if kind == "expert":
             stmt = stmt.join(User, ExpertProfile.user_id == User.id)

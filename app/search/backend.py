@@ -30,7 +30,7 @@ from app.search.query import ParsedQuery, join_text, plain_text
 
 # Bump when what a document holds, or how it is analysed, changes: a stored index with
 # another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 KINDS = SEARCH_KINDS
 # Field weights: a title counts more than a category or subject, which count more than a description.
 TITLE_BOOST, SUBJECTS_BOOST, BODY_BOOST = 4.0, 2.0, 1.0

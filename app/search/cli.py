@@ -3,6 +3,7 @@ import time
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 search_cli = AppGroup("search", help="The full-text search index.")
 
@@ -27,6 +28,9 @@ def rebuild_command():
         count = rebuild(progress=progress)
     except LockTimeout as error:
         raise click.ClickException(f"{error} Another rebuild may be running; try again when it has finished.") from error
+    except (OperationalError, ProgrammingError) as error:
+        raise click.ClickException(f"Could not read the database ({type(error).__name__}): "
+                                   "has `flask db upgrade` been run?") from error
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

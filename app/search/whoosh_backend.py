@@ -25,6 +25,7 @@ from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
 
 from app.search.backend import (
     BODY_BOOST,
+    KINDS,
     SCHEMA_VERSION,
     SUBJECTS_BOOST,
     TITLE_BOOST,
@@ -55,8 +56,10 @@ def _analyser():
 def make_schema() -> fields.Schema:
     stemming = _analyser()
     return fields.Schema(
-        key=fields.ID(unique=True, stored=True),
-        kind=fields.ID(stored=True),
+        # Columns (sortable) as well: ranking reads them for every match, far faster than
+        # stored fields (which would load each document's text).
+        key=fields.ID(unique=True, stored=True, sortable=True),
+        kind=fields.ID(stored=True, sortable=True),
         title=fields.TEXT(analyzer=stemming),
         subjects=fields.TEXT(analyzer=stemming),
         body=fields.TEXT(analyzer=stemming, stored=True),
@@ -131,6 +134,7 @@ class WhooshBackend(SearchBackend):
             return "corrupt"
         if meta.get("version") != self.version():
             return "stale"
+
         def read():
             with self._open(name).searcher() as searcher:
                 searcher.doc_count()
@@ -230,18 +234,26 @@ class WhooshBackend(SearchBackend):
         if whoosh_query is None:
             return hits
         searcher = self._searcher()
-        for kind in kinds:
-            results = searcher.search(whoosh_query, filter=wq.Term("kind", kind), limit=limit)
-            for hit in results:
-                _, _, object_id = (hit.get("key") or "").partition(":")
-                if object_id.isdigit():
-                    hits.ids[kind].append(int(object_id))
+        if not searcher.doc_count_all():
+            return hits  # an empty index has no columns to read
+        # One pass over the matches, keeping the best `limit` of each kind.
+        results = searcher.search(
+            whoosh_query, limit=None, collapse="kind", collapse_limit=limit,
+            filter=None if len(kinds) == len(KINDS) else wq.Or([wq.Term("kind", kind) for kind in kinds]),
+        )
+        keys = searcher.reader().column_reader("key")
+        for _, docnum in results.top_n:
+            kind, _, object_id = str(keys[docnum]).partition(":")
+            if kind in hits.ids and object_id.isdigit() and len(hits.ids[kind]) < limit:
+                hits.ids[kind].append(int(object_id))
         return hits
 
     def corrections(self, query: ParsedQuery) -> dict[str, str]:
         searcher = self._searcher()
         reader = searcher.reader()
-        found = {}
+        found: dict[str, str] = {}
+        if not searcher.doc_count_all():
+            return found
         for token in query.positive_tokens():
             limit = max_edits(token)
             if not limit:

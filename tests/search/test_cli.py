@@ -74,3 +74,22 @@ def test_the_postgres_engine_on_a_sqlite_database_falls_back_to_whoosh(app, engi
     app.config["SEARCH_BACKEND"] = "postgres"
     app.extensions.pop("waymark_search", None)
     assert search.get_backend().name == "whoosh"
+
+
+def test_the_whoosh_package_compiles_and_imports_cleanly_with_warnings_as_errors(tmp_path, engine):
+    """Compiled afresh (no cached bytecode), as on a new machine or with PYTHONDONTWRITEBYTECODE:
+    Whoosh 2.7.4's invalid escapes and `is` with a literal would fail here."""
+    import subprocess
+    import sys
+
+    if engine != "whoosh":
+        import pytest
+
+        pytest.skip("once is enough")
+    modules = "whoosh.index, whoosh.fields, whoosh.query, whoosh.analysis, whoosh.writing, whoosh.searching, " \
+              "whoosh.collectors, whoosh.codec.whoosh3, whoosh.highlight, whoosh.automata.fsa, whoosh.sorting"
+    result = subprocess.run(
+        [sys.executable, "-W", "error", "-X", f"pycache_prefix={tmp_path}", "-c", f"import {modules}"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

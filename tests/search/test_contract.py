@@ -233,3 +233,10 @@ def test_limit_bounds_each_kind(offer):
     assert len(offer_ids("phonics", limit=3)) == 3
     assert len(offer_ids("phonics", limit="junk")) == 5
     assert len(offer_ids("phonics", limit=0)) == 1
+
+
+def test_an_empty_index_answers_every_query(app):
+    for query in ("phonix", "phonics", '"teaching assistants" -maths', "a OR b"):
+        result = search.search(query)
+        assert result.error is None and not result.fallback and result.total == 0 and result.suggestion is None
+    assert search.check()["state"] == "ok"

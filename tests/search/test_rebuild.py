@@ -96,8 +96,9 @@ def test_a_rebuild_matches_the_database_whatever_the_index_held(make_offer, app)
     db.session.execute(SearchOutbox.__table__.delete())  # as if the changes had been lost
     db.session.commit()
     assert not search.check()["in_step"]
-    assert search.rebuild() == search.check()["database"]["offer"] + search.check()["database"]["organisation"]
+    indexed = search.rebuild()
     info = search.check()
+    assert indexed == sum(info["database"].values())
     assert info["in_step"] and info["documents"]["offer"] == 2
     assert set(offer_ids("oracy")) == {kept.id, added.id}
 

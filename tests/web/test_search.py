@@ -408,3 +408,22 @@ def test_more_matches_than_the_engine_gives_are_said_to_be_the_best_ones(client,
     assert kind_counts(html)["offer"] == 3
     assert "These are the best 3 matches of each kind." in html
     assert "These are the best 3 matches for your words." in text_of(client.get("/offers?q=debating"))
+
+
+def test_the_same_miss_a_minute_later_is_logged_again(app, make_user):
+    from datetime import datetime, timedelta
+
+    from app.services.search_results import log_miss
+
+    teacher = make_user(role="teacher")
+    at = datetime(2026, 11, 23, 9, 0)
+    assert log_miss(teacher, "  glockenspiel\x00 lessons ", filters={"source": "search"}, now=at) is not None
+    assert log_miss(teacher, "glockenspiel lessons", filters={"source": "search"}, now=at + timedelta(seconds=59)) is None
+    # Other filters, or someone else, are another search.
+    assert log_miss(teacher, "glockenspiel lessons", filters={"source": "catalogue"}, now=at + timedelta(seconds=59))
+    assert log_miss(None, "glockenspiel lessons", filters={"source": "search"}, now=at + timedelta(seconds=59))
+    assert log_miss(teacher, "glockenspiel lessons", filters={"source": "search"}, now=at + timedelta(seconds=61))
+    assert log_miss(teacher, " \x00 ", filters={}, now=at) is None
+    db.session.commit()
+    assert [m.query for m in misses()] == ["glockenspiel lessons"] * 4
+    assert {m.organisation_id for m in misses() if m.user_id} == {teacher.organisation_id}
