@@ -96,6 +96,7 @@ def clean_text(value: str | None) -> str:
 
 
 def too_long(q: str) -> bool:
+    """Over the limit as typed (in UTF-8 bytes), before any cleaning."""
     return len(q.encode("utf-8", "surrogatepass")) > max_query_bytes()
 
 
@@ -372,11 +373,12 @@ def search_page(viewer, raw_args, *, now: datetime | None = None) -> SearchPage:
     kinds = kinds_for(viewer)
     kind = _first(raw_args, "kind")
     kind = kind if kind in kinds else None
-    q = clean_text(_first(raw_args, "q"))
+    typed = _first(raw_args, "q") or ""
+    q = clean_text(typed)
     signed_in = _signed_in(viewer)
     empty = {k: KindResults(k, KIND_LABELS[k], 0, Page(items=[], total=0, page=1, per_page=PREVIEW)) for k in kinds}
 
-    if q and too_long(q):
+    if too_long(typed):
         return SearchPage(q="", kind=kind, kinds=kinds, groups=empty, ranking=Ranking(), catalogue=None,
                           signed_in=signed_in, refused=True, error=refusal_message())
     page_number = _page_number(raw_args)

@@ -114,9 +114,16 @@ def test_a_rebuild_gives_the_same_answers_as_the_changes_applied_one_by_one(make
     made[4].status = "paused"
     db.session.commit()
     queries = ["oracy", "talk writing", "phonics OR talk", "oracy -phonics", '"talk for writing"']
-    incremental = [search.search(q).ids for q in queries]
+    def found(q):
+        # The same documents for every query. Not necessarily in the same order: Whoosh's
+        # scores count documents deleted by an update until its segments merge, which a
+        # rebuild does not have, so near-ties may swap places.
+        return {kind: sorted(ids) for kind, ids in search.search(q).ids.items()}
+
+    incremental = [found(q) for q in queries]
+    assert incremental[0]["offer"] == sorted(offer.id for offer in made[:4]), "the paused offer is gone"
     search.rebuild()
-    assert [search.search(q).ids for q in queries] == incremental
+    assert [found(q) for q in queries] == incremental
 
 
 def test_a_new_version_triggers_a_rebuild(make_offer, monkeypatch):

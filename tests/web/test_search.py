@@ -319,6 +319,8 @@ def test_a_query_over_2_kb_is_refused_politely(client, world):
     assert response.status_code == 200 and "That search is too long to look up" in text_of(response)
     # Two-byte characters count as two: 1,025 of them are over the limit too.
     assert client.get("/search", query_string={"q": "é" * 1025}).status_code == 400
+    # Measured as typed: spaces that cleaning would squeeze out still count.
+    assert client.get("/search", query_string={"q": "a" + " " * 2048}).status_code == 400
     # A refused search is not searched, so it is not logged as finding nothing.
     assert misses() == []
     assert client.get("/search", query_string={"q": "é" * 1024}).status_code == 200
