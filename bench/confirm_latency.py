@@ -23,7 +23,6 @@ import http.client
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,10 +37,10 @@ from datetime import timedelta
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
+from bench.common import HOST, create_pg_database, drop_pg_database, free_port, percentile, stop  # noqa: E402
+
 BENCH_PASSWORD = "bench-password-for-leads"
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 PG_DATABASE = "waymark_bench"
-HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30
 TOKEN = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
@@ -152,10 +151,6 @@ def prepare(uri: str, outbox: str, clients: int, per_client: int) -> tuple[list[
 # --- gunicorn -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(uri: str, outbox: str, workers: int, worker_class: str, threads: int,
@@ -186,13 +181,6 @@ def start_gunicorn(uri: str, outbox: str, workers: int, worker_class: str, threa
     raise SystemExit("gunicorn did not answer within 30 s")
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 # --- the clients ----------------------------------------------------------------------------
@@ -332,10 +320,6 @@ def check(uri: str, outbox: str, leads: list[Lead]) -> dict:
 # --- one engine, start to finish ------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def bench(engine: str, args) -> None:
@@ -344,7 +328,7 @@ def bench(engine: str, args) -> None:
     if engine == "sqlite":
         uri = f"sqlite:///{os.path.join(directory, 'bench.sqlite')}"
     else:
-        uri = create_pg_database()
+        uri = create_pg_database(PG_DATABASE)
     process = None
     try:
         print(f"\n== {engine}: preparing the partnership demo and "
@@ -380,27 +364,15 @@ def bench(engine: str, args) -> None:
         if process is not None:
             stop(process)
         if engine == "postgres" and not args.keep:
-            drop_pg_database()
+            drop_pg_database(PG_DATABASE)
         if args.keep:
             print(f"   kept: {uri}")
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def create_pg_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
-def drop_pg_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 def main() -> None:

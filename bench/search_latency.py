@@ -33,7 +33,6 @@ import http.client
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,9 +45,9 @@ from datetime import date, datetime, timedelta
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+from bench.common import HOST, create_pg_database, drop_pg_database, free_port, percentile, stop  # noqa: E402
+
 PG_DATABASE = "waymark_bench_search"
-HOST = "127.0.0.1"
 REQUEST_TIMEOUT = 30
 VISIBLE_TIMEOUT = 10.0
 CHUNK = 5000
@@ -179,10 +178,6 @@ def rebuild_with_the_command(uri: str, directory: str, backend: str) -> tuple[fl
 # --- gunicorn -------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def start_gunicorn(uri: str, directory: str, backend: str, workers: int) -> tuple[subprocess.Popen, int]:
@@ -208,13 +203,6 @@ def start_gunicorn(uri: str, directory: str, backend: str, workers: int) -> tupl
     raise SystemExit("gunicorn did not answer within 60 s")
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def get(port: int, path: str, headers: dict | None = None) -> tuple[int, str]:
@@ -238,10 +226,6 @@ def queries(seed: int) -> list[str]:
     return words
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def run_clients(port: int, paths: list[str], clients: int, headers: dict | None = None) -> tuple[list[float], list[str], float]:
@@ -372,7 +356,7 @@ def commit_to_visible(app, port: int, changes: int, seed: int) -> list[float]:
 def bench(engine: str, args) -> None:
     backend = "whoosh" if engine == "sqlite" else "postgres"
     directory = tempfile.mkdtemp(prefix=f"waymark-bench-search-{engine}-")
-    uri = f"sqlite:///{os.path.join(directory, 'bench.sqlite')}" if engine == "sqlite" else create_pg_database()
+    uri = f"sqlite:///{os.path.join(directory, 'bench.sqlite')}" if engine == "sqlite" else create_pg_database(PG_DATABASE)
     process = None
     try:
         print(f"\n== {engine} database, {backend} search: partnership demo and offers up to {args.offers:,}", flush=True)
@@ -397,27 +381,15 @@ def bench(engine: str, args) -> None:
         if process is not None:
             stop(process)
         if engine == "postgres" and not args.keep:
-            drop_pg_database()
+            drop_pg_database(PG_DATABASE)
         if args.keep:
             print(f"   kept: {uri} and {directory}")
         else:
             shutil.rmtree(directory, ignore_errors=True)
 
 
-def create_pg_database() -> str:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        connection.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}"
 
 
-def drop_pg_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
 def main() -> None:
