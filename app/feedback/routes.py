@@ -120,6 +120,14 @@ def feedback_template_context():
             "feedback_ratings": feedback_ratings}
 
 
+def _where_it_stands(booking_id: int, error):
+    """Refused for where the booking stands (not delivered, already done, not due): nothing is
+    written, and the booking page says why."""
+    db.session.rollback()
+    flash(error.message, "info")
+    return hx_redirect(_booking_url(booking_id))
+
+
 # --- leaving feedback ----------------------------------------------------------------------------
 
 
@@ -133,9 +141,7 @@ def new(booking_id):
         service.check_can_leave(actor, booking)  # NotAllowed: the error page, 403
     except Conflict as error:
         # Not delivered yet, or feedback already left: the booking page shows where it stands.
-        db.session.rollback()
-        flash(error.message, "info")
-        return hx_redirect(_booking_url(booking.id))
+        return _where_it_stands(booking.id, error)
     form = FeedbackForm()
     if form.validate_on_submit():
         try:
@@ -143,9 +149,7 @@ def new(booking_id):
         except Invalid as error:
             show_service_error(form, error)
         except Conflict as error:  # another tab got there first
-            db.session.rollback()
-            flash(error.message, "info")
-            return hx_redirect(_booking_url(booking.id))
+            return _where_it_stands(booking.id, error)
         else:
             db.session.commit()
             flash(f"Thank you: your feedback on “{booking.offer.title}” is published for the partnership. "
@@ -167,9 +171,7 @@ def follow_up(booking_id):
         service.check_can_follow_up(actor, booking)  # NotAllowed: the error page, 403
     except (Conflict, Invalid) as error:
         # Already recorded, not delivered, or not due yet: the booking page says where it stands.
-        db.session.rollback()
-        flash(error.message, "info")
-        return hx_redirect(_booking_url(booking.id))
+        return _where_it_stands(booking.id, error)
     form = FollowUpForm()
     if form.validate_on_submit():
         try:
@@ -177,9 +179,7 @@ def follow_up(booking_id):
         except Invalid as error:
             show_service_error(form, error)
         except Conflict as error:
-            db.session.rollback()
-            flash(error.message, "info")
-            return hx_redirect(_booking_url(booking.id))
+            return _where_it_stands(booking.id, error)
         else:
             db.session.commit()
             flash("Thank you: what changed is recorded with your school's feedback.", "success")
